@@ -1,0 +1,241 @@
+//! CodeDeploy: reporting hook statuses and reading deployments.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_codedeploy::Client;
+use aws_sdk_codedeploy::error::DisplayErrorContext;
+use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentError;
+use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError;
+use aws_sdk_codedeploy::types::{LifecycleEventStatus, RevisionLocation};
+
+use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, LookupError, ReportError};
+use crate::verdict::Status;
+
+/// CodeDeploy behind the [`HookStatusReporter`] and [`DeploymentReader`] ports.
+#[derive(Debug, Clone)]
+pub struct CodeDeployAdapter {
+    client: Client,
+}
+
+impl CodeDeployAdapter {
+    pub fn new(client: Client) -> Self {
+        CodeDeployAdapter { client }
+    }
+}
+
+impl HookStatusReporter for CodeDeployAdapter {
+    async fn report(&self, deployment_id: &str, hook_execution_id: &str, status: Status) -> Result<(), ReportError> {
+        let status = match status {
+            Status::Succeeded => LifecycleEventStatus::Succeeded,
+            Status::Failed => LifecycleEventStatus::Failed,
+        };
+        match self
+            .client
+            .put_lifecycle_event_hook_execution_status()
+            .deployment_id(deployment_id)
+            .lifecycle_event_hook_execution_id(hook_execution_id)
+            .status(status)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(PutLifecycleEventHookExecutionStatusError::LifecycleEventAlreadyCompletedException(_)) => {
+                    Err(ReportError::AlreadyCompleted)
+                }
+                _ => Err(ReportError::Failed(DisplayErrorContext(&e).to_string())),
+            },
+        }
+    }
+}
+
+impl DeploymentReader for CodeDeployAdapter {
+    async fn deployment(&self, deployment_id: &str) -> Result<DeploymentInfo, LookupError> {
+        let out = self.client.get_deployment().deployment_id(deployment_id).send().await.map_err(|e| {
+            match e.as_service_error() {
+                Some(GetDeploymentError::DeploymentDoesNotExistException(_)) => {
+                    LookupError::NoSuchDeployment(deployment_id.to_string())
+                }
+                _ => LookupError::Aws(format!("GetDeployment {deployment_id}: {}", DisplayErrorContext(&e))),
+            }
+        })?;
+        let info = out.deployment_info.ok_or_else(|| LookupError::NoSuchDeployment(deployment_id.to_string()))?;
+        let application = info.application_name.unwrap_or_default();
+        let revision = info.revision.ok_or_else(|| LookupError::UnsupportedRevision {
+            deployment_id: deployment_id.to_string(),
+            kind: "missing".into(),
+        })?;
+        let appspec = match inline_content(&revision) {
+            Some(content) => content,
+            // For AppSpecContent revisions GetDeployment may return only the sha256.
+            None => self.revision_content(deployment_id, &application, revision).await?,
+        };
+        Ok(DeploymentInfo {
+            application,
+            deployment_group: info.deployment_group_name.unwrap_or_default(),
+            compute_platform: info.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
+            created_at: info.create_time.and_then(|t| {
+                let ms = t.to_millis().ok()?;
+                SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(u64::try_from(ms).ok()?))
+            }),
+            appspec,
+        })
+    }
+}
+
+impl CodeDeployAdapter {
+    async fn revision_content(
+        &self,
+        deployment_id: &str,
+        application: &str,
+        revision: RevisionLocation,
+    ) -> Result<String, LookupError> {
+        let unsupported = |r: &RevisionLocation| LookupError::UnsupportedRevision {
+            deployment_id: deployment_id.to_string(),
+            kind: match (r.s3_location(), r.git_hub_location()) {
+                (Some(s3), _) => format!(
+                    "stored in S3 (s3://{}/{})",
+                    s3.bucket().unwrap_or_default(),
+                    s3.key().unwrap_or_default()
+                ),
+                (_, Some(_)) => "stored in GitHub".to_string(),
+                _ => "without AppSpec content".to_string(),
+            },
+        };
+        if revision.app_spec_content().is_none() && revision.string().is_none() {
+            return Err(unsupported(&revision));
+        }
+        let out = self
+            .client
+            .get_application_revision()
+            .application_name(application)
+            .revision(revision.clone())
+            .send()
+            .await
+            .map_err(|e| LookupError::Aws(format!("GetApplicationRevision {application}: {}", DisplayErrorContext(&e))))?;
+        out.revision.as_ref().and_then(inline_content).ok_or_else(|| unsupported(&revision))
+    }
+}
+
+fn inline_content(revision: &RevisionLocation) -> Option<String> {
+    revision
+        .app_spec_content()
+        .and_then(|c| c.content())
+        .or_else(|| revision.string().and_then(|s| s.content()))
+        .filter(|c| !c.trim().is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_codedeploy::operation::get_application_revision::GetApplicationRevisionOutput;
+    use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentOutput;
+    use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
+    use aws_sdk_codedeploy::types::error::{DeploymentDoesNotExistException, LifecycleEventAlreadyCompletedException};
+    use aws_sdk_codedeploy::types::{AppSpecContent, ComputePlatform, DeploymentInfo as SdkInfo, RevisionLocationType, S3Location};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    const APPSPEC: &str = include_str!("../../tests/fixtures/appspec-lambda.yaml");
+
+    fn deployment(revision: RevisionLocation) -> GetDeploymentOutput {
+        GetDeploymentOutput::builder()
+            .deployment_info(
+                SdkInfo::builder()
+                    .application_name("orders")
+                    .deployment_group_name("orders-dg")
+                    .compute_platform(ComputePlatform::Lambda)
+                    .create_time(aws_smithy_types::DateTime::from_secs(1_700_000_000))
+                    .revision(revision)
+                    .build(),
+            )
+            .build()
+    }
+
+    fn appspec_revision(content: Option<&str>) -> RevisionLocation {
+        let mut c = AppSpecContent::builder().sha256("abc");
+        if let Some(content) = content {
+            c = c.content(content);
+        }
+        RevisionLocation::builder().revision_type(RevisionLocationType::AppSpecContent).app_spec_content(c.build()).build()
+    }
+
+    #[tokio::test]
+    async fn reports_the_status_for_the_exact_hook_execution() {
+        let rule = mock!(Client::put_lifecycle_event_hook_execution_status)
+            .match_requests(|r| {
+                r.deployment_id() == Some("d-1")
+                    && r.lifecycle_event_hook_execution_id() == Some("h-1")
+                    && r.status() == Some(&LifecycleEventStatus::Failed)
+            })
+            .then_output(|| PutLifecycleEventHookExecutionStatusOutput::builder().build());
+        let client = mock_client!(aws_sdk_codedeploy, [&rule]);
+        CodeDeployAdapter::new(client).report("d-1", "h-1", Status::Failed).await.unwrap();
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_already_completed_event_is_told_apart() {
+        let rule = mock!(Client::put_lifecycle_event_hook_execution_status).then_error(|| {
+            PutLifecycleEventHookExecutionStatusError::LifecycleEventAlreadyCompletedException(
+                LifecycleEventAlreadyCompletedException::builder().message("done").build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_codedeploy, [&rule]);
+        let err = CodeDeployAdapter::new(client).report("d-1", "h-1", Status::Succeeded).await.unwrap_err();
+        assert_eq!(err, ReportError::AlreadyCompleted);
+    }
+
+    #[tokio::test]
+    async fn inline_appspec_content_needs_one_call() {
+        let get = mock!(Client::get_deployment).then_output(|| deployment(appspec_revision(Some(APPSPEC))));
+        let rev = mock!(Client::get_application_revision).then_output(|| GetApplicationRevisionOutput::builder().build());
+        let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&get, &rev]);
+        let info = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap();
+        assert_eq!(info.appspec, APPSPEC);
+        assert_eq!(info.compute_platform, "Lambda");
+        assert_eq!(info.created_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+        assert_eq!((get.num_calls(), rev.num_calls()), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_sha256_only_revision_is_read_with_get_application_revision() {
+        let get = mock!(Client::get_deployment).then_output(|| deployment(appspec_revision(None)));
+        let rev = mock!(Client::get_application_revision)
+            .match_requests(|r| {
+                r.application_name() == Some("orders")
+                    && r.revision().and_then(|r| r.app_spec_content()).and_then(|c| c.sha256()) == Some("abc")
+            })
+            .then_output(|| GetApplicationRevisionOutput::builder().revision(appspec_revision(Some(APPSPEC))).build());
+        let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&get, &rev]);
+        let info = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap();
+        assert_eq!(info.appspec, APPSPEC);
+        assert_eq!(rev.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn s3_revisions_are_refused_with_a_way_out() {
+        let get = mock!(Client::get_deployment).then_output(|| {
+            deployment(
+                RevisionLocation::builder()
+                    .revision_type(RevisionLocationType::S3)
+                    .s3_location(S3Location::builder().bucket("b").key("k.yaml").build())
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_codedeploy, [&get]);
+        let err = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap_err();
+        assert!(err.to_string().contains("s3://b/k.yaml"), "{err}");
+        assert!(err.to_string().contains("TARGET_FUNCTION"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_deployment_is_named() {
+        let get = mock!(Client::get_deployment).then_error(|| {
+            GetDeploymentError::DeploymentDoesNotExistException(DeploymentDoesNotExistException::builder().build())
+        });
+        let client = mock_client!(aws_sdk_codedeploy, [&get]);
+        let err = CodeDeployAdapter::new(client).deployment("d-nope").await.unwrap_err();
+        assert_eq!(err, LookupError::NoSuchDeployment("d-nope".into()));
+    }
+}

@@ -1,0 +1,30 @@
+//! The outcome of one check, as it goes into the decision record.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One check: what it measured, what it expected, and why it failed (empty when it passed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub name: String,
+    pub kind: String,
+    pub passed: bool,
+    pub measured: Value,
+    pub expected: Value,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+impl CheckOutcome {
+    /// A check that could not run at all (no target, bad configuration, out of time).
+    pub fn not_run(name: &str, kind: &str, reason: impl Into<String>) -> Self {
+        CheckOutcome {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            passed: false,
+            measured: Value::Null,
+            expected: Value::Null,
+            reasons: vec![reason.into()],
+        }
+    }
+}

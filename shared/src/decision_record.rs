@@ -1,0 +1,42 @@
+//! The decision record: one structured JSON log line per verdict, with everything that went into it.
+
+use serde::Serialize;
+
+use crate::check::CheckOutcome;
+use crate::target::DeploymentTarget;
+use crate::verdict::Status;
+
+/// Marks the line so Logs Insights can find every verdict: `filter record = "shiftguard.decision"`.
+pub const RECORD_KIND: &str = "shiftguard.decision";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionRecord {
+    pub record: &'static str,
+    pub hook: &'static str,
+    pub lifecycle_event: &'static str,
+    pub deployment_id: String,
+    pub hook_execution_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_group: Option<String>,
+    pub target: Option<DeploymentTarget>,
+    pub checks: Vec<CheckOutcome>,
+    /// The real judgement.
+    pub verdict: Status,
+    pub reasons: Vec<String>,
+    pub dry_run: bool,
+    /// What is reported to CodeDeploy: the verdict, or `Succeeded` in a dry run.
+    pub reported: Status,
+    pub elapsed_ms: u64,
+}
+
+impl DecisionRecord {
+    /// Writes the record as one line on stdout, where Lambda sends it to CloudWatch Logs.
+    pub fn emit(&self) {
+        match serde_json::to_string(self) {
+            Ok(line) => println!("{line}"),
+            Err(e) => tracing::error!(error = %e, "could not serialize the decision record"),
+        }
+    }
+}

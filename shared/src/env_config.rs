@@ -1,0 +1,153 @@
+//! Settings every hook reads from its environment. Parsing is pure: it takes a lookup function,
+//! so tests pass a map and `main` passes `std::env::var`.
+//!
+//! A bad value is an error that names the variable. The hooks never fall back to a default
+//! silently; they report `Failed` with the error as the reason (failing at cold start instead
+//! would leave CodeDeploy waiting an hour for a status).
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+pub const DEFAULT_REPORT_RESERVE: Duration = Duration::from_millis(5000);
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{variable}={value:?} is not valid: expected {expected}")]
+    Invalid { variable: &'static str, value: String, expected: &'static str },
+    #[error("{variable} is not valid: {problem}")]
+    Unusable { variable: &'static str, problem: String },
+}
+
+/// The settings of the hook contract itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookSettings {
+    /// Kept back from the invocation deadline for reporting (`REPORT_RESERVE_MS`).
+    pub report_reserve: Duration,
+    /// Run every check, log the real verdict, report `Succeeded` (`DRY_RUN`).
+    pub dry_run: bool,
+}
+
+impl Default for HookSettings {
+    fn default() -> Self {
+        HookSettings { report_reserve: DEFAULT_REPORT_RESERVE, dry_run: false }
+    }
+}
+
+impl HookSettings {
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(HookSettings {
+            report_reserve: Duration::from_millis(
+                parse_u64(get, "REPORT_RESERVE_MS", 1..=900_000)?.unwrap_or(DEFAULT_REPORT_RESERVE.as_millis() as u64),
+            ),
+            dry_run: parse_bool(get, "DRY_RUN")?.unwrap_or(false),
+        })
+    }
+}
+
+/// `TARGET_FUNCTION` / `TARGET_VERSION`: where set, they replace what the deployment says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetOverride {
+    pub function: Option<String>,
+    /// Already reduced to a plain version number.
+    pub version: Option<String>,
+}
+
+impl TargetOverride {
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let function = non_empty(get, "TARGET_FUNCTION").map(|f| crate::target::function_name_of(&f));
+        let version = match non_empty(get, "TARGET_VERSION") {
+            None => None,
+            Some(v) => Some(crate::target::plain_version(&v).ok_or(ConfigError::Invalid {
+                variable: "TARGET_VERSION",
+                value: v,
+                expected: "a published version number or a version ARN",
+            })?),
+        };
+        Ok(TargetOverride { function, version })
+    }
+
+    /// Both set: the deployment need not be read at all.
+    pub fn is_complete(&self) -> bool {
+        self.function.is_some() && self.version.is_some()
+    }
+}
+
+/// A variable's value, `None` when unset or blank.
+pub fn non_empty(get: &impl Fn(&str) -> Option<String>, variable: &str) -> Option<String> {
+    get(variable).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+pub fn parse_bool(get: &impl Fn(&str) -> Option<String>, variable: &'static str) -> Result<Option<bool>, ConfigError> {
+    match non_empty(get, variable) {
+        None => Ok(None),
+        Some(v) => match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(Some(true)),
+            "false" | "0" | "no" => Ok(Some(false)),
+            _ => Err(ConfigError::Invalid { variable, value: v, expected: "true or false" }),
+        },
+    }
+}
+
+pub fn parse_u64(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, ConfigError> {
+    match non_empty(get, variable) {
+        None => Ok(None),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::Unusable {
+                variable,
+                problem: format!("{v:?} is not a whole number from {} to {}", range.start(), range.end()),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_when_unset() {
+        assert_eq!(HookSettings::from_lookup(&env(&[])).unwrap(), HookSettings::default());
+        assert_eq!(TargetOverride::from_lookup(&env(&[])).unwrap(), TargetOverride::default());
+    }
+
+    #[test]
+    fn reads_reserve_and_dry_run() {
+        let s = HookSettings::from_lookup(&env(&[("REPORT_RESERVE_MS", "1500"), ("DRY_RUN", "TRUE")])).unwrap();
+        assert_eq!(s, HookSettings { report_reserve: Duration::from_millis(1500), dry_run: true });
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = HookSettings::from_lookup(&env(&[("DRY_RUN", "maybe")])).unwrap_err();
+        assert_eq!(e.to_string(), r#"DRY_RUN="maybe" is not valid: expected true or false"#);
+        let e = HookSettings::from_lookup(&env(&[("REPORT_RESERVE_MS", "5s")])).unwrap_err();
+        assert!(e.to_string().starts_with("REPORT_RESERVE_MS is not valid"), "{e}");
+        let e = HookSettings::from_lookup(&env(&[("REPORT_RESERVE_MS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("from 1 to 900000"), "{e}");
+    }
+
+    #[test]
+    fn target_override_accepts_arns() {
+        let t = TargetOverride::from_lookup(&env(&[
+            ("TARGET_FUNCTION", "arn:aws:lambda:eu-west-1:123456789012:function:orders"),
+            ("TARGET_VERSION", "arn:aws:lambda:eu-west-1:123456789012:function:orders:9"),
+        ]))
+        .unwrap();
+        assert_eq!(t, TargetOverride { function: Some("orders".into()), version: Some("9".into()) });
+        assert!(t.is_complete());
+        let e = TargetOverride::from_lookup(&env(&[("TARGET_VERSION", "live")])).unwrap_err();
+        assert!(e.to_string().starts_with("TARGET_VERSION=\"live\""), "{e}");
+    }
+}

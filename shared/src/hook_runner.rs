@@ -1,0 +1,346 @@
+//! The lifecycle hook contract, shared by every hook: exactly one status per invocation, checks
+//! bounded by the invocation deadline minus a reserve, panics caught, duplicate deliveries ended
+//! cleanly, a dry-run mode, and one decision record per verdict.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, SystemTime};
+
+use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::check::CheckOutcome;
+use crate::decision_record::{DecisionRecord, RECORD_KIND};
+use crate::env_config::HookSettings;
+use crate::ports::{DeploymentInfo, HookStatusReporter, ReportError};
+use crate::target::DeploymentTarget;
+use crate::verdict::{Status, Verdict};
+
+/// The reason reported when the checks outlive the budget.
+pub const OUT_OF_TIME: &str = "checks did not finish in time";
+
+/// Kept back from the deadline even for the report itself, so the invocation can still return.
+const RETURN_MARGIN: Duration = Duration::from_millis(150);
+
+/// Which hook is running.
+#[derive(Debug, Clone, Copy)]
+pub struct HookSpec {
+    pub hook: &'static str,
+    pub lifecycle_event: &'static str,
+}
+
+/// What the checks get to work with.
+#[derive(Debug, Clone)]
+pub struct CheckContext {
+    pub deployment_id: String,
+    /// Checks must be done by then; the rest of the time is the report's.
+    pub budget_end: Instant,
+}
+
+/// What the checks found.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub target: Option<DeploymentTarget>,
+    pub deployment: Option<DeploymentInfo>,
+    pub checks: Vec<CheckOutcome>,
+    /// A failure outside any one check (target not found, bad configuration).
+    pub failure: Option<String>,
+}
+
+impl Evaluation {
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Evaluation { failure: Some(reason.into()), ..Evaluation::default() }
+    }
+
+    fn verdict(&self) -> Verdict {
+        match &self.failure {
+            Some(reason) => {
+                let mut v = Verdict::failed(reason.clone());
+                if self.checks.iter().any(|c| !c.passed) {
+                    v.reasons.extend(Verdict::of_checks(&self.checks).reasons);
+                }
+                v
+            }
+            None => Verdict::of_checks(&self.checks),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum HookError {
+    #[error("the lifecycle event is not a CodeDeploy hook event: {0}")]
+    BadEvent(String),
+    #[error("the lifecycle event has an empty {0}; CodeDeploy sends both DeploymentId and LifecycleEventHookExecutionId. Nothing was reported")]
+    EmptyField(&'static str),
+    #[error("reporting {status} for deployment {deployment_id} failed: {reason}")]
+    ReportFailed { deployment_id: String, status: &'static str, reason: String },
+    #[error("reporting {status} for deployment {deployment_id} did not finish before the invocation deadline")]
+    ReportTimedOut { deployment_id: String, status: &'static str },
+}
+
+impl HookError {
+    /// The `errorType` Lambda shows for this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HookError::BadEvent(_) | HookError::EmptyField(_) => "Shiftguard.InvalidEvent",
+            HookError::ReportFailed { .. } => "Shiftguard.ReportFailed",
+            HookError::ReportTimedOut { .. } => "Shiftguard.ReportTimedOut",
+        }
+    }
+}
+
+/// What the invocation returns (CodeDeploy ignores it; it helps when invoking a hook by hand).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HookOutcome {
+    pub deployment_id: String,
+    pub verdict: Status,
+    pub reported: Status,
+    /// The status had already been reported by an earlier delivery of this event.
+    pub duplicate: bool,
+}
+
+/// Reads the two ids out of a raw event, naming the field that is missing or empty.
+pub fn parse_lifecycle_event(event: Value) -> Result<CodeDeployLifecycleEvent, HookError> {
+    let parsed: CodeDeployLifecycleEvent =
+        serde_json::from_value(event).map_err(|e| HookError::BadEvent(e.to_string()))?;
+    if parsed.deployment_id.trim().is_empty() {
+        return Err(HookError::EmptyField("DeploymentId"));
+    }
+    if parsed.lifecycle_event_hook_execution_id.trim().is_empty() {
+        return Err(HookError::EmptyField("LifecycleEventHookExecutionId"));
+    }
+    Ok(parsed)
+}
+
+/// Runs one hook invocation: the checks within the budget, then exactly one report.
+pub async fn run_hook<R, F, Fut>(
+    reporter: &R,
+    spec: HookSpec,
+    settings: &HookSettings,
+    event: Value,
+    deadline: SystemTime,
+    checks: F,
+) -> Result<HookOutcome, HookError>
+where
+    R: HookStatusReporter,
+    F: FnOnce(CheckContext) -> Fut,
+    Fut: Future<Output = Evaluation>,
+{
+    let started = Instant::now();
+    let event = parse_lifecycle_event(event)?;
+    let deployment_id = event.deployment_id.clone();
+    let until_deadline = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let budget = until_deadline.saturating_sub(settings.report_reserve);
+    let ctx = CheckContext { deployment_id: deployment_id.clone(), budget_end: started + budget };
+
+    let evaluation = if budget.is_zero() {
+        Evaluation::failed(format!(
+            "{OUT_OF_TIME}: the invocation had {} ms left, less than REPORT_RESERVE_MS ({} ms)",
+            until_deadline.as_millis(),
+            settings.report_reserve.as_millis()
+        ))
+    } else {
+        match tokio::time::timeout_at(ctx.budget_end, AssertUnwindSafe(checks(ctx.clone())).catch_unwind()).await {
+            Ok(Ok(evaluation)) => evaluation,
+            Ok(Err(panic)) => Evaluation::failed(format!("a check panicked: {}", panic_message(panic.as_ref()))),
+            Err(_) => Evaluation::failed(format!(
+                "{OUT_OF_TIME}: the budget was {} ms (the invocation deadline minus REPORT_RESERVE_MS)",
+                budget.as_millis()
+            )),
+        }
+    };
+
+    let verdict = evaluation.verdict();
+    let reported = if settings.dry_run { Status::Succeeded } else { verdict.status };
+    DecisionRecord {
+        record: RECORD_KIND,
+        hook: spec.hook,
+        lifecycle_event: spec.lifecycle_event,
+        deployment_id: deployment_id.clone(),
+        hook_execution_id: event.lifecycle_event_hook_execution_id.clone(),
+        application: evaluation.deployment.as_ref().map(|d| d.application.clone()),
+        deployment_group: evaluation.deployment.as_ref().map(|d| d.deployment_group.clone()),
+        target: evaluation.target,
+        checks: evaluation.checks,
+        verdict: verdict.status,
+        reasons: verdict.reasons,
+        dry_run: settings.dry_run,
+        reported,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
+    .emit();
+
+    let report_by = Instant::now() + until_deadline.saturating_sub(started.elapsed() + RETURN_MARGIN);
+    let report = reporter.report(&deployment_id, &event.lifecycle_event_hook_execution_id, reported);
+    let outcome = HookOutcome { deployment_id: deployment_id.clone(), verdict: verdict.status, reported, duplicate: false };
+    match tokio::time::timeout_at(report_by, report).await {
+        Ok(Ok(())) => {
+            tracing::info!(deployment_id, status = reported.as_str(), "reported the hook status");
+            Ok(outcome)
+        }
+        Ok(Err(ReportError::AlreadyCompleted)) => {
+            tracing::warn!(deployment_id, "the hook status was already reported: a duplicate delivery, nothing more to do");
+            Ok(HookOutcome { duplicate: true, ..outcome })
+        }
+        Ok(Err(ReportError::Failed(reason))) => {
+            Err(HookError::ReportFailed { deployment_id, status: reported.as_str(), reason })
+        }
+        Err(_) => Err(HookError::ReportTimedOut { deployment_id, status: reported.as_str() }),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    const SPEC: HookSpec = HookSpec { hook: "test", lifecycle_event: "BeforeAllowTraffic" };
+
+    #[derive(Default)]
+    struct FakeReporter {
+        reports: Mutex<Vec<(String, String, Status)>>,
+        answer: Option<ReportError>,
+        delay: Duration,
+    }
+
+    impl HookStatusReporter for FakeReporter {
+        async fn report(&self, d: &str, h: &str, status: Status) -> Result<(), ReportError> {
+            tokio::time::sleep(self.delay).await;
+            self.reports.lock().unwrap().push((d.into(), h.into(), status));
+            self.answer.clone().map_or(Ok(()), Err)
+        }
+    }
+
+    fn event() -> Value {
+        json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "hook-1"})
+    }
+
+    fn in_secs(s: u64) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(s)
+    }
+
+    fn passing() -> Evaluation {
+        Evaluation { checks: vec![CheckOutcome { passed: true, ..CheckOutcome::not_run("a", "lambda", "") }], ..Evaluation::default() }
+    }
+
+    fn reported(r: &FakeReporter) -> Vec<Status> {
+        r.reports.lock().unwrap().iter().map(|(_, _, s)| *s).collect()
+    }
+
+    #[tokio::test]
+    async fn passing_checks_report_succeeded_once() {
+        let r = FakeReporter::default();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap();
+        assert_eq!(out.reported, Status::Succeeded);
+        assert_eq!(r.reports.lock().unwrap().as_slice(), &[("d-1".to_string(), "hook-1".to_string(), Status::Succeeded)]);
+    }
+
+    #[tokio::test]
+    async fn a_failure_outside_the_checks_reports_failed() {
+        let r = FakeReporter::default();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { Evaluation::failed("no target") })
+            .await
+            .unwrap();
+        assert_eq!((out.verdict, reported(&r)), (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn missing_and_empty_ids_are_named_and_nothing_is_reported() {
+        let r = FakeReporter::default();
+        let cases = [
+            (json!({"LifecycleEventHookExecutionId": "h"}), "DeploymentId"),
+            (json!({"DeploymentId": "d-1"}), "LifecycleEventHookExecutionId"),
+            (json!({"DeploymentId": " ", "LifecycleEventHookExecutionId": "h"}), "DeploymentId"),
+            (json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": ""}), "LifecycleEventHookExecutionId"),
+        ];
+        for (ev, field) in cases {
+            let err = run_hook(&r, SPEC, &HookSettings::default(), ev, in_secs(30), |_| async { passing() }).await.unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+            assert_eq!(err.error_type(), "Shiftguard.InvalidEvent");
+        }
+        assert!(reported(&r).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn checks_that_outlive_the_budget_fail_in_time() {
+        let r = FakeReporter::default();
+        let settings = HookSettings { report_reserve: Duration::from_secs(5), dry_run: false };
+        let started = Instant::now();
+        let out = run_hook(&r, SPEC, &settings, event(), in_secs(20), |_| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            passing()
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.reported, Status::Failed);
+        assert!(started.elapsed() <= Duration::from_secs(15), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn no_time_left_fails_without_running_checks() {
+        let r = FakeReporter::default();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(2), |_| async {
+            panic!("must not run")
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.reported, Status::Failed);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_check_reports_failed() {
+        let r = FakeReporter::default();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            let v: Vec<u8> = Vec::new();
+            let _ = v[3];
+            passing()
+        })
+        .await
+        .unwrap();
+        assert_eq!((out.verdict, reported(&r)), (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn dry_run_reports_succeeded_but_keeps_the_real_verdict() {
+        let r = FakeReporter::default();
+        let settings = HookSettings { dry_run: true, ..HookSettings::default() };
+        let out = run_hook(&r, SPEC, &settings, event(), in_secs(30), |_| async { Evaluation::failed("bad") }).await.unwrap();
+        assert_eq!((out.verdict, out.reported), (Status::Failed, Status::Succeeded));
+        assert_eq!(reported(&r), vec![Status::Succeeded]);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_delivery_ends_successfully() {
+        let r = FakeReporter { answer: Some(ReportError::AlreadyCompleted), ..FakeReporter::default() };
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap();
+        assert!(out.duplicate);
+    }
+
+    #[tokio::test]
+    async fn a_failed_report_is_an_error_so_lambda_retries() {
+        let r = FakeReporter { answer: Some(ReportError::Failed("AccessDenied".into())), ..FakeReporter::default() };
+        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap_err();
+        assert_eq!(err.error_type(), "Shiftguard.ReportFailed");
+        assert!(err.to_string().contains("AccessDenied"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_report_that_hangs_past_the_deadline_is_an_error() {
+        let r = FakeReporter { delay: Duration::from_secs(600), ..FakeReporter::default() };
+        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap_err();
+        assert_eq!(err.error_type(), "Shiftguard.ReportTimedOut");
+    }
+}

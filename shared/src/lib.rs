@@ -1,0 +1,20 @@
+//! shiftguard's validation core, shared by every hook.
+//!
+//! The pure part knows nothing of AWS: [`appspec`], [`target`], [`smoke_tests`],
+//! [`probe_evaluation`], [`check`], [`verdict`], [`env_config`]. [`ports`] names the few
+//! capabilities the hooks need; [`aws`] and [`http_probe`] implement them. [`hook_runner`]
+//! is the lifecycle hook contract every hook runs under.
+
+pub mod appspec;
+pub mod aws;
+pub mod check;
+pub mod decision_record;
+pub mod env_config;
+pub mod hook_runner;
+pub mod http_probe;
+pub mod ports;
+pub mod probe_evaluation;
+pub mod smoke_tests;
+pub mod target;
+pub mod target_resolution;
+pub mod verdict;

@@ -1,0 +1,93 @@
+//! The small capabilities the hooks need from the outside world, one trait each.
+//! Implemented for the AWS SDK clients in [`crate::aws`] and for reqwest in [`crate::http_probe`];
+//! handlers are generic over them, so tests use in-memory fakes.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::SystemTime;
+
+use thiserror::Error;
+
+use crate::verdict::Status;
+
+/// Reports a lifecycle hook's status to CodeDeploy.
+pub trait HookStatusReporter: Send + Sync {
+    fn report(
+        &self,
+        deployment_id: &str,
+        hook_execution_id: &str,
+        status: Status,
+    ) -> impl Future<Output = Result<(), ReportError>> + Send;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ReportError {
+    /// A status was already reported for this hook execution (a duplicate delivery).
+    #[error("the lifecycle event was already completed")]
+    AlreadyCompleted,
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// What a hook needs to know about a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentInfo {
+    pub application: String,
+    pub deployment_group: String,
+    pub compute_platform: String,
+    pub created_at: Option<SystemTime>,
+    /// The AppSpec content (JSON or YAML), from the revision or `GetApplicationRevision`.
+    pub appspec: String,
+}
+
+/// Reads a deployment and its AppSpec.
+pub trait DeploymentReader: Send + Sync {
+    fn deployment(&self, deployment_id: &str) -> impl Future<Output = Result<DeploymentInfo, LookupError>> + Send;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    #[error("deployment {0} does not exist in this account and region")]
+    NoSuchDeployment(String),
+    #[error("the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecContent revisions (set TARGET_FUNCTION and TARGET_VERSION to name the target instead)")]
+    UnsupportedRevision { deployment_id: String, kind: String },
+    #[error("{0}")]
+    Aws(String),
+}
+
+/// Invokes a Lambda function synchronously.
+pub trait FunctionInvoker: Send + Sync {
+    fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Result<Invocation, String>> + Send;
+}
+
+/// The result of a RequestResponse invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// `X-Amz-Function-Error` (`Unhandled`, `Handled`), where the function failed.
+    pub function_error: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// Sends one HTTP request and reads the reply (body capped).
+pub trait HttpSender: Send + Sync {
+    fn send(&self, request: &HttpRequest) -> impl Future<Output = Result<HttpReply, String>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    pub body: String,
+}

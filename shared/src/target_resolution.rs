@@ -1,0 +1,129 @@
+//! Finding the target of a deployment from the deployment itself, so one hook serves every application.
+
+use thiserror::Error;
+
+use crate::appspec::{AppSpecError, parse_appspec};
+use crate::env_config::TargetOverride;
+use crate::ports::{DeploymentInfo, DeploymentReader, LookupError};
+use crate::target::{DeploymentTarget, LambdaTarget};
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    #[error("could not read the deployment: {0}")]
+    Lookup(#[from] LookupError),
+    #[error("could not read the deployment's AppSpec: {0}")]
+    AppSpec(#[from] AppSpecError),
+    #[error("TARGET_FUNCTION/TARGET_VERSION are set, but deployment {0} is an ECS deployment; unset them")]
+    OverrideOnEcs(String),
+}
+
+/// The target, and the deployment it came from where the deployment was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedTarget {
+    pub target: DeploymentTarget,
+    pub deployment: Option<DeploymentInfo>,
+}
+
+/// Reads the target from the deployment's AppSpec. `TARGET_FUNCTION` and `TARGET_VERSION`
+/// replace what the AppSpec says; with both set, the deployment is not read at all.
+pub async fn resolve_target(
+    reader: &impl DeploymentReader,
+    deployment_id: &str,
+    overrides: &TargetOverride,
+) -> Result<ResolvedTarget, ResolveError> {
+    if let (Some(function), Some(version)) = (&overrides.function, &overrides.version) {
+        return Ok(ResolvedTarget {
+            target: DeploymentTarget::Lambda(LambdaTarget {
+                function_name: function.clone(),
+                alias: None,
+                current_version: None,
+                target_version: version.clone(),
+            }),
+            deployment: None,
+        });
+    }
+    let deployment = reader.deployment(deployment_id).await?;
+    let target = match parse_appspec(&deployment.appspec)? {
+        DeploymentTarget::Lambda(mut t) => {
+            if let Some(f) = &overrides.function {
+                t.function_name = f.clone();
+            }
+            if let Some(v) = &overrides.version {
+                t.target_version = v.clone();
+            }
+            DeploymentTarget::Lambda(t)
+        }
+        DeploymentTarget::Ecs(_) if overrides != &TargetOverride::default() => {
+            return Err(ResolveError::OverrideOnEcs(deployment_id.to_string()));
+        }
+        ecs => ecs,
+    };
+    Ok(ResolvedTarget { target, deployment: Some(deployment) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct FakeReader {
+        appspec: &'static str,
+        calls: AtomicUsize,
+    }
+
+    impl DeploymentReader for FakeReader {
+        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if id == "d-missing" {
+                return Err(LookupError::NoSuchDeployment(id.into()));
+            }
+            Ok(DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: "orders-dg".into(),
+                compute_platform: "Lambda".into(),
+                created_at: None,
+                appspec: self.appspec.into(),
+            })
+        }
+    }
+
+    fn reader(appspec: &'static str) -> FakeReader {
+        FakeReader { appspec, calls: AtomicUsize::new(0) }
+    }
+
+    #[tokio::test]
+    async fn reads_the_target_from_the_appspec() {
+        let r = reader(include_str!("../tests/fixtures/appspec-lambda.yaml"));
+        let resolved = resolve_target(&r, "d-1", &TargetOverride::default()).await.unwrap();
+        assert_eq!(resolved.target.label(), "orders-api:7");
+        assert_eq!(resolved.deployment.unwrap().application, "orders");
+    }
+
+    #[tokio::test]
+    async fn a_complete_override_skips_the_lookup() {
+        let r = reader("");
+        let o = TargetOverride { function: Some("f".into()), version: Some("3".into()) };
+        let resolved = resolve_target(&r, "d-1", &o).await.unwrap();
+        assert_eq!(resolved.target.label(), "f:3");
+        assert_eq!(r.calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_partial_override_replaces_one_field() {
+        let r = reader(include_str!("../tests/fixtures/appspec-lambda.yaml"));
+        let o = TargetOverride { function: None, version: Some("9".into()) };
+        assert_eq!(resolve_target(&r, "d-1", &o).await.unwrap().target.label(), "orders-api:9");
+    }
+
+    #[tokio::test]
+    async fn lookup_and_appspec_errors_say_which() {
+        let r = reader(include_str!("../tests/fixtures/appspec-ecs.yaml"));
+        let e = resolve_target(&r, "d-missing", &TargetOverride::default()).await.unwrap_err();
+        assert_eq!(e.to_string(), "could not read the deployment: deployment d-missing does not exist in this account and region");
+        let o = TargetOverride { function: Some("f".into()), version: None };
+        assert_eq!(resolve_target(&r, "d-1", &o).await.unwrap_err(), ResolveError::OverrideOnEcs("d-1".into()));
+        let bad = reader("Resources: []");
+        let e = resolve_target(&bad, "d-1", &TargetOverride::default()).await.unwrap_err();
+        assert!(matches!(e, ResolveError::AppSpec(AppSpecError::NoResources)), "{e}");
+    }
+}

@@ -58,7 +58,7 @@ pub struct Expect {
     pub max_latency_ms: Option<u64>,
 }
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SmokeTestsError {
     #[error("SMOKE_TESTS is not a JSON array of probes: {0}")]
     Syntax(String),

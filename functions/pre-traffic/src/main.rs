@@ -1,1 +1,25 @@
-fn main(){}
+//! BeforeAllowTraffic hook: smoke-tests the new version before users reach it.
+
+mod config;
+mod handler;
+mod smoke_test_runner;
+
+use lambda_runtime::{Error, run, service_fn};
+use shiftguard::aws::{CodeDeployAdapter, LambdaAdapter, load_sdk_config};
+use shiftguard::http_probe::ReqwestSender;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = config::PreTrafficConfig::from_env();
+    let sdk = load_sdk_config().await;
+    let codedeploy = CodeDeployAdapter::new(aws_sdk_codedeploy::Client::new(&sdk));
+    let deps = handler::Deps {
+        reporter: codedeploy.clone(),
+        deployments: codedeploy,
+        invoker: LambdaAdapter::new(aws_sdk_lambda::Client::new(&sdk)),
+        http: ReqwestSender::new()?,
+        config,
+    };
+    run(service_fn(|event| handler::function_handler(&deps, event))).await
+}

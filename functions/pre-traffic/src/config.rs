@@ -1,0 +1,54 @@
+//! The pre-traffic hook's configuration, read once at cold start.
+//! A bad value does not stop the function: every invocation then reports `Failed` naming it.
+
+use shiftguard::env_config::{ConfigError, HookSettings, TargetOverride, non_empty};
+use shiftguard::smoke_tests::{Probe, SmokeTestsError, parse_smoke_tests};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreTrafficConfig {
+    pub hook: HookSettings,
+    pub target: TargetOverride,
+    /// `SMOKE_TESTS`; `None` when unset (a Lambda target then gets the default probe).
+    pub probes: Option<Vec<Probe>>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PreTrafficConfigError {
+    #[error(transparent)]
+    Env(#[from] ConfigError),
+    #[error(transparent)]
+    SmokeTests(#[from] SmokeTestsError),
+}
+
+impl PreTrafficConfig {
+    pub fn from_env() -> Result<Self, PreTrafficConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PreTrafficConfigError> {
+        Ok(PreTrafficConfig {
+            hook: HookSettings::from_lookup(get)?,
+            target: TargetOverride::from_lookup(get)?,
+            probes: non_empty(get, "SMOKE_TESTS").map(|json| parse_smoke_tests(&json)).transpose()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_means_defaults_and_no_probes() {
+        let c = PreTrafficConfig::from_lookup(&|_| None).unwrap();
+        assert_eq!(c.probes, None);
+        assert!(!c.hook.dry_run);
+    }
+
+    #[test]
+    fn bad_smoke_tests_keep_the_parse_error() {
+        let e = PreTrafficConfig::from_lookup(&|k| (k == "SMOKE_TESTS").then(|| "[{\"name\":".to_string())).unwrap_err();
+        assert!(e.to_string().starts_with("SMOKE_TESTS is not a JSON array of probes"), "{e}");
+    }
+}

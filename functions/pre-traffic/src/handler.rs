@@ -1,0 +1,200 @@
+//! The BeforeAllowTraffic handler: find the target, run the smoke probes, report once.
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
+use shiftguard::smoke_tests::default_lambda_probe;
+use shiftguard::target::DeploymentTarget;
+use shiftguard::target_resolution::resolve_target;
+
+use crate::config::{PreTrafficConfig, PreTrafficConfigError};
+use crate::smoke_test_runner::run_smoke_tests;
+
+pub const SPEC: HookSpec = HookSpec { hook: "pre-traffic", lifecycle_event: "BeforeAllowTraffic" };
+
+/// Everything the handler talks to, built once in `main`.
+pub struct Deps<R, D, I, H> {
+    pub reporter: R,
+    pub deployments: D,
+    pub invoker: I,
+    pub http: H,
+    pub config: Result<PreTrafficConfig, PreTrafficConfigError>,
+}
+
+pub async fn function_handler<R, D, I, H>(deps: &Deps<R, D, I, H>, event: LambdaEvent<Value>) -> Result<HookOutcome, Diagnostic>
+where
+    R: HookStatusReporter,
+    D: DeploymentReader,
+    I: FunctionInvoker,
+    H: HttpSender,
+{
+    let settings = deps.config.as_ref().map(|c| c.hook.clone()).unwrap_or_default();
+    run_hook(&deps.reporter, SPEC, &settings, event.payload, event.context.deadline(), |ctx| evaluate(deps, ctx))
+        .await
+        .map_err(|e| Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() })
+}
+
+async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, ctx: CheckContext) -> Evaluation
+where
+    D: DeploymentReader,
+    I: FunctionInvoker,
+    H: HttpSender,
+{
+    let config = match &deps.config {
+        Ok(c) => c,
+        Err(e) => return Evaluation::failed(format!("the hook is misconfigured: {e}")),
+    };
+    let resolved = match resolve_target(&deps.deployments, &ctx.deployment_id, &config.target).await {
+        Ok(r) => r,
+        Err(e) => return Evaluation::failed(e.to_string()),
+    };
+    let probes = match (&config.probes, &resolved.target) {
+        (Some(p), _) => p.clone(),
+        (None, DeploymentTarget::Lambda(_)) => vec![default_lambda_probe()],
+        (None, DeploymentTarget::Ecs(_)) => {
+            return Evaluation {
+                failure: Some(
+                    "an ECS deployment has no default smoke test: set SMOKE_TESTS to http probes against the test listener"
+                        .into(),
+                ),
+                target: Some(resolved.target),
+                deployment: resolved.deployment,
+                checks: Vec::new(),
+            };
+        }
+    };
+    let checks = run_smoke_tests(&deps.invoker, &deps.http, &resolved.target, &probes, ctx.budget_end).await;
+    Evaluation { target: Some(resolved.target), deployment: resolved.deployment, checks, failure: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use serde_json::json;
+    use shiftguard::ports::{DeploymentInfo, HttpReply, HttpRequest, Invocation, LookupError, ReportError};
+    use shiftguard::verdict::Status;
+    use std::sync::Mutex;
+    use std::time::{Duration, SystemTime};
+
+    #[derive(Default)]
+    struct Reports(Mutex<Vec<Status>>);
+
+    impl HookStatusReporter for Reports {
+        async fn report(&self, _d: &str, _h: &str, s: Status) -> Result<(), ReportError> {
+            self.0.lock().unwrap().push(s);
+            Ok(())
+        }
+    }
+
+    struct Deployments(&'static str);
+
+    impl DeploymentReader for Deployments {
+        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+            if id == "d-unknown" {
+                return Err(LookupError::NoSuchDeployment(id.into()));
+            }
+            Ok(DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: "orders-dg".into(),
+                compute_platform: "Lambda".into(),
+                created_at: None,
+                appspec: self.0.into(),
+            })
+        }
+    }
+
+    struct Answers(&'static str, Option<&'static str>);
+
+    impl FunctionInvoker for Answers {
+        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
+            Ok(Invocation { function_error: self.1.map(Into::into), payload: self.0.as_bytes().to_vec() })
+        }
+    }
+
+    struct NoHttp;
+
+    impl HttpSender for NoHttp {
+        async fn send(&self, r: &HttpRequest) -> Result<HttpReply, String> {
+            Err(format!("connection refused: {}", r.url))
+        }
+    }
+
+    const LAMBDA: &str = include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml");
+    const ECS: &str = include_str!("../../../shared/tests/fixtures/appspec-ecs.yaml");
+
+    fn deps(appspec: &'static str, answer: Answers, env: &[(&str, &str)]) -> Deps<Reports, Deployments, Answers, NoHttp> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Deps {
+            reporter: Reports::default(),
+            deployments: Deployments(appspec),
+            invoker: answer,
+            http: NoHttp,
+            config: PreTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+        }
+    }
+
+    fn event(deployment_id: &str) -> LambdaEvent<Value> {
+        let mut ctx = Context::default();
+        let deadline = SystemTime::now() + Duration::from_secs(60);
+        ctx.deadline = deadline.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+        LambdaEvent::new(json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "h-1"}), ctx)
+    }
+
+    async fn run(d: &Deps<Reports, Deployments, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
+        let out = function_handler(d, event(id)).await.unwrap();
+        (out.verdict, d.reporter.0.lock().unwrap().clone())
+    }
+
+    #[tokio::test]
+    async fn when_the_new_version_answers_2xx_should_report_succeeded() {
+        let d = deps(LAMBDA, Answers(r#"{"statusCode":200}"#, None), &[]);
+        assert_eq!(run(&d, "d-1").await, (Status::Succeeded, vec![Status::Succeeded]));
+    }
+
+    #[tokio::test]
+    async fn when_the_new_version_throws_should_report_failed() {
+        let d = deps(LAMBDA, Answers(r#"{"errorType":"Boom","errorMessage":"x"}"#, Some("Unhandled")), &[]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_the_deployment_is_unknown_should_report_failed() {
+        let d = deps(LAMBDA, Answers("{}", None), &[]);
+        assert_eq!(run(&d, "d-unknown").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_ecs_has_no_probes_should_report_failed() {
+        let d = deps(ECS, Answers("{}", None), &[]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_smoke_tests_are_bad_json_should_report_failed_not_crash() {
+        let d = deps(LAMBDA, Answers("{}", None), &[("SMOKE_TESTS", "[{oops")]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_an_http_probe_cannot_connect_should_report_failed() {
+        let d = deps(ECS, Answers("{}", None), &[("SMOKE_TESTS", r#"[{"name":"tl","http":{"url":"http://127.0.0.1:9/"}}]"#)]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_dry_run_should_report_succeeded_with_the_real_verdict_failed() {
+        let d = deps(LAMBDA, Answers(r#"{"statusCode":500}"#, None), &[("DRY_RUN", "true")]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Succeeded]));
+    }
+
+    #[tokio::test]
+    async fn when_the_event_has_no_ids_should_error_naming_the_field_and_report_nothing() {
+        let d = deps(LAMBDA, Answers("{}", None), &[]);
+        let err = function_handler(&d, LambdaEvent::new(json!({"DeploymentId": "d-1"}), Context::default())).await.unwrap_err();
+        assert_eq!(err.error_type, "Shiftguard.InvalidEvent");
+        assert!(err.error_message.contains("LifecycleEventHookExecutionId"), "{}", err.error_message);
+        assert!(d.reporter.0.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,363 @@
+"""The local AWS stand-in for shiftguard's tests and demo.
+
+moto's server (pinned in tests/aws/requirements.txt), plus what moto 5.2.5 lacks or does
+differently from AWS in the ways shiftguard depends on:
+
+- CodeDeploy PutLifecycleEventHookExecutionStatus: recorded; a second status for the same hook
+  execution is refused with LifecycleEventAlreadyCompletedException, as AWS does.
+- CodeDeploy GetApplicationRevision, and GetDeployment returning only the sha256 of an
+  AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
+- Lambda Invoke runs the function's real Python handler from its zip, for the exact version
+  asked for, in-process, with the function's timeout; moto's own invoke needs Docker.
+- Fault injection per operation (error status and code, delay, dropped connection), and
+  read-only views of what happened, under /_shiftguard/.
+
+Usage: python launcher.py [--port N]. Prints "READY http://127.0.0.1:N" once serving, and
+exits when its standard input closes (so it never outlives the test run that started it),
+unless --no-stdin-watch is given.
+"""
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import types
+import zipfile
+from urllib.parse import parse_qs, unquote
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from moto.awslambda.models import lambda_backends
+from moto.codedeploy import responses as cd_responses
+from moto.codedeploy.exceptions import CodeDeployException
+from moto.codedeploy.models import codedeploy_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.responses import ActionResult
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+# The role every test function runs as (moto refuses CreateFunction without an existing role).
+TEST_ROLE = "shiftguard-e2e"
+
+LOCK = threading.Lock()
+REPORTS = []  # hook statuses, in the order they were accepted
+INVOCATIONS = []  # Lambda invocations: function, qualifier, version, payload
+CALLS = []  # every AWS operation seen: {"service", "operation"}
+FAULTS = []  # injected faults, consumed in order
+
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
+
+
+# --- CodeDeploy -------------------------------------------------------------------------
+
+
+class _Error(CodeDeployException):
+    code = 400
+
+    def __init__(self, kind, message):
+        super().__init__(kind, message)
+
+
+def _backend(response):
+    return codedeploy_backends[response.current_account][response.region]
+
+
+def _content_of(revision):
+    part = (revision or {}).get("appSpecContent") or (revision or {}).get("string") or {}
+    return part.get("content")
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _with_sha_only(revision):
+    """What AWS may return for an AppSpecContent revision: the sha256, not the content."""
+    revision = json.loads(json.dumps(revision or {}))
+    for key in ("appSpecContent", "string"):
+        part = revision.get(key)
+        if part and "content" in part:
+            revision[key] = {"sha256": _sha256(part["content"])}
+    return revision
+
+
+def put_lifecycle_event_hook_execution_status(self):
+    deployment_id = self._get_param("deploymentId")
+    hook_id = self._get_param("lifecycleEventHookExecutionId")
+    status = self._get_param("status")
+    _backend(self).get_deployment(deployment_id)  # DeploymentDoesNotExistException
+    if not hook_id:
+        raise _Error("LifecycleEventHookExecutionIdRequiredException", "lifecycleEventHookExecutionId is required")
+    if status not in ("Succeeded", "Failed"):
+        raise _Error("InvalidLifecycleEventHookExecutionStatusException", f"status {status!r} is not valid")
+    with LOCK:
+        if any(r["lifecycleEventHookExecutionId"] == hook_id for r in REPORTS):
+            raise _Error(
+                "LifecycleEventAlreadyCompletedException",
+                f"The lifecycle event {hook_id} is already completed",
+            )
+        REPORTS.append(
+            {
+                "deploymentId": deployment_id,
+                "lifecycleEventHookExecutionId": hook_id,
+                "status": status,
+                "at": time.time(),
+            }
+        )
+    return ActionResult({"lifecycleEventHookExecutionId": hook_id})
+
+
+def get_deployment(self):
+    deployment = _backend(self).get_deployment(self._get_param("deploymentId"))
+    info = cd_responses._deployment_info(deployment)
+    info["revision"] = _with_sha_only(info["revision"])
+    return ActionResult({"deploymentInfo": info})
+
+
+def get_application_revision(self):
+    backend = _backend(self)
+    application = self._get_param("applicationName")
+    wanted = self._get_param("revision") or {}
+    backend.get_application(application)  # ApplicationDoesNotExistException
+    part = wanted.get("appSpecContent") or wanted.get("string") or {}
+    for deployment in backend.deployments.values():
+        content = _content_of(deployment.revision)
+        if deployment.application_name != application or content is None:
+            continue
+        if part.get("sha256") in (None, _sha256(content)):
+            revision = json.loads(json.dumps(deployment.revision))
+            for key in ("appSpecContent", "string"):
+                if key in revision:
+                    revision[key]["sha256"] = _sha256(content)
+            return ActionResult(
+                {
+                    "applicationName": application,
+                    "revision": revision,
+                    "revisionInfo": {"registerTime": deployment.create_time},
+                }
+            )
+    raise _Error("RevisionDoesNotExistException", "The revision does not exist")
+
+
+cd_responses.CodeDeployResponse.put_lifecycle_event_hook_execution_status = put_lifecycle_event_hook_execution_status
+cd_responses.CodeDeployResponse.get_deployment = get_deployment
+cd_responses.CodeDeployResponse.get_application_revision = get_application_revision
+
+
+# --- Lambda Invoke ----------------------------------------------------------------------
+
+_MODULES = {}
+
+
+def _handler_of(fn):
+    """Loads the handler from the version's own zip (cached per code hash)."""
+    key = (fn.function_arn, fn.code_sha_256)
+    if key not in _MODULES:
+        module_name, func_name = fn.handler.rsplit(".", 1)
+        with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as z:
+            source = z.read(module_name.replace(".", "/") + ".py").decode()
+        module = types.ModuleType(module_name)
+        exec(compile(source, f"{fn.function_name}:{fn.version}/{module_name}.py", "exec"), module.__dict__)
+        _MODULES[key] = getattr(module, func_name)
+    return _MODULES[key]
+
+
+class _Context:
+    def __init__(self, fn, deadline):
+        self.function_name = fn.function_name
+        self.function_version = fn.version
+        self.invoked_function_arn = fn.function_arn
+        self.memory_limit_in_mb = fn.memory_size
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def invoke(environ, start_response, name, body):
+    region = _region(environ)
+    qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
+    try:
+        fn = lambda_backends[DEFAULT_ACCOUNT_ID][region].get_function(name, qualifier)
+    except Exception:
+        return None  # moto answers with its own ResourceNotFoundException
+    event = json.loads(body or b"null")
+    with LOCK:
+        INVOCATIONS.append(
+            {"function": fn.function_name, "qualifier": qualifier, "version": str(fn.version), "payload": event}
+        )
+    timeout = float(fn.timeout or 3)
+    result = {}
+
+    def run():
+        try:
+            result["value"] = _handler_of(fn)(event, _Context(fn, time.time() + timeout))
+        except Exception as e:  # the function's own error, as Lambda reports it
+            result["error"] = {
+                "errorMessage": str(e),
+                "errorType": type(e).__name__,
+                "stackTrace": traceback.format_tb(e.__traceback__),
+            }
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", str(fn.version))]
+    if worker.is_alive():
+        result = {"error": {"errorMessage": f"Task timed out after {timeout:.2f} seconds", "errorType": "Sandbox.Timedout"}}
+    if "error" in result:
+        headers.append(("X-Amz-Function-Error", "Unhandled"))
+        payload = json.dumps(result["error"]).encode()
+    else:
+        payload = json.dumps(result.get("value")).encode()
+    start_response("200 OK", headers + [("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+# --- Routing, faults, views -------------------------------------------------------------
+
+
+def _region(environ):
+    match = re.search(r"Credential=[^/]+/\d+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "us-east-1"
+
+
+def _service(environ):
+    match = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else ""
+
+
+def _operation(environ):
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    path = environ.get("PATH_INFO", "")
+    if INVOKE_PATH.match(path):
+        return "Invoke"
+    if "/operation/" in path:  # smithy-rpc-v2-cbor
+        return path.rsplit("/", 1)[-1]
+    return environ.get("REQUEST_METHOD", "") + " " + path
+
+
+def _json(start_response, status, value):
+    body = json.dumps(value, default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _take_fault(operation):
+    with LOCK:
+        for fault in FAULTS:
+            if fault["operation"] in (operation, "*") and fault["times"] != 0:
+                fault["times"] -= 1
+                return dict(fault)
+    return None
+
+
+def _control(environ, start_response, body):
+    path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+    with LOCK:
+        if path == "/_shiftguard/reports":
+            return _json(start_response, "200 OK", REPORTS)
+        if path == "/_shiftguard/invocations":
+            return _json(start_response, "200 OK", INVOCATIONS)
+        if path == "/_shiftguard/calls":
+            return _json(start_response, "200 OK", CALLS)
+        if path == "/_shiftguard/faults" and method == "POST":
+            fault = json.loads(body)
+            fault.setdefault("times", 1)
+            fault.setdefault("status", 400)
+            fault.setdefault("error", "ThrottlingException")
+            FAULTS.append(fault)
+            return _json(start_response, "201 Created", fault)
+        if path == "/_shiftguard/faults" and method == "DELETE":
+            FAULTS.clear()
+            return _json(start_response, "200 OK", [])
+        if path == "/_shiftguard/health":
+            return _json(start_response, "200 OK", {"ok": True})
+    return _json(start_response, "404 Not Found", {"error": f"no such view: {method} {path}"})
+
+
+class App:
+    def __init__(self):
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_shiftguard/"):
+            return _control(environ, start_response, body)
+        operation = _operation(environ)
+        with LOCK:
+            CALLS.append({"service": _service(environ), "operation": operation})
+        fault = _take_fault(operation)
+        if fault:
+            time.sleep(fault.get("delay_ms", 0) / 1000)
+            if fault.get("drop"):
+                raise ConnectionAbortedError("fault injection: connection dropped")
+            if fault.get("status"):
+                status = int(fault["status"])
+                error = {"__type": fault["error"], "message": f"injected {fault['error']}"}
+                body_out = json.dumps(error).encode()
+                start_response(
+                    f"{status} Injected",
+                    [
+                        ("Content-Type", "application/x-amz-json-1.1"),
+                        ("x-amzn-ErrorType", fault["error"]),
+                        ("Content-Length", str(len(body_out))),
+                    ],
+                )
+                return [body_out]
+        match = INVOKE_PATH.match(path)
+        if match and environ["REQUEST_METHOD"] == "POST":
+            answer = invoke(environ, start_response, unquote(match.group(1)), body)
+            if answer is not None:
+                return answer
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.moto(environ, start_response)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+def _seed():
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+    )
+    iam.create_role(TEST_ROLE, trust, "/", None, "shiftguard test functions", [], None)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-stdin-watch", action="store_true")
+    args = parser.parse_args()
+    _seed()
+    server = make_server("127.0.0.1", args.port, App(), threaded=True, request_handler=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+    if args.no_stdin_watch:
+        threading.Event().wait()
+    else:
+        while sys.stdin.buffer.read(65536):
+            pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

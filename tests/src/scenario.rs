@@ -1,0 +1,140 @@
+//! Setting up deployments in the local stand-in through the real AWS APIs.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_codedeploy::types::{
+    AppSpecContent, ComputePlatform, DeploymentOption, DeploymentStyle, DeploymentType, RevisionLocation,
+    RevisionLocationType,
+};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+use serde_json::{Value, json};
+
+use crate::local_aws::LocalAws;
+
+/// The role the launcher creates for test functions.
+pub const FUNCTION_ROLE: &str = "arn:aws:iam::123456789012:role/shiftguard-e2e";
+
+pub struct Aws {
+    pub lambda: aws_sdk_lambda::Client,
+    pub codedeploy: aws_sdk_codedeploy::Client,
+}
+
+impl Aws {
+    pub async fn new(local: &LocalAws) -> Aws {
+        let config = local.sdk_config().await;
+        Aws { lambda: aws_sdk_lambda::Client::new(&config), codedeploy: aws_sdk_codedeploy::Client::new(&config) }
+    }
+}
+
+/// A name no other test in this run uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A zip holding `index.py`.
+pub fn python_zip(source: &str) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("index.py", opts).expect("a zip entry");
+        zip.write_all(source.as_bytes()).expect("zip content");
+        zip.finish().expect("a finished zip");
+    }
+    buf.into_inner()
+}
+
+/// Creates a Python function and publishes one version per source; returns the version numbers.
+pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s: i32) -> Vec<String> {
+    let mut published = Vec::new();
+    for (i, source) in versions.iter().enumerate() {
+        if i == 0 {
+            aws.lambda
+                .create_function()
+                .function_name(name)
+                .runtime(Runtime::Python312)
+                .role(FUNCTION_ROLE)
+                .handler("index.handler")
+                .timeout(timeout_s)
+                .code(FunctionCode::builder().zip_file(Blob::new(python_zip(source))).build())
+                .send()
+                .await
+                .expect("CreateFunction");
+        } else {
+            aws.lambda
+                .update_function_code()
+                .function_name(name)
+                .zip_file(Blob::new(python_zip(source)))
+                .send()
+                .await
+                .expect("UpdateFunctionCode");
+        }
+        let v = aws.lambda.publish_version().function_name(name).send().await.expect("PublishVersion");
+        published.push(v.version.expect("a version number"));
+    }
+    published
+}
+
+async fn application(aws: &Aws, platform: ComputePlatform) -> String {
+    let app = unique("app");
+    aws.codedeploy.create_application().application_name(&app).compute_platform(platform).send().await.expect("CreateApplication");
+    aws.codedeploy
+        .create_deployment_group()
+        .application_name(&app)
+        .deployment_group_name(format!("{app}-dg"))
+        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDeploymentGroup");
+    app
+}
+
+/// Creates a deployment whose revision is `appspec`; returns its id.
+pub async fn deployment(aws: &Aws, platform: ComputePlatform, appspec: &str) -> String {
+    let app = application(aws, platform).await;
+    aws.codedeploy
+        .create_deployment()
+        .application_name(&app)
+        .deployment_group_name(format!("{app}-dg"))
+        .revision(
+            RevisionLocation::builder()
+                .revision_type(RevisionLocationType::AppSpecContent)
+                .app_spec_content(AppSpecContent::builder().content(appspec).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDeployment")
+        .deployment_id
+        .expect("a deployment id")
+}
+
+/// A Lambda deployment of `function` from `current` to `target`, as SAM writes its AppSpec.
+pub async fn lambda_deployment(aws: &Aws, function: &str, current: &str, target: &str) -> String {
+    let appspec = format!(
+        "version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: {function}\n        Alias: live\n        CurrentVersion: \"{current}\"\n        TargetVersion: \"{target}\"\n"
+    );
+    deployment(aws, ComputePlatform::Lambda, &appspec).await
+}
+
+/// An ECS deployment (the AppSpec in JSON, as the ECS console writes it).
+pub async fn ecs_deployment(aws: &Aws) -> String {
+    let appspec = json!({"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
+        "TaskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
+        "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080}}}}]});
+    deployment(aws, ComputePlatform::Ecs, &appspec.to_string()).await
+}
+
+/// The event CodeDeploy sends a hook.
+pub fn hook_event(deployment_id: &str) -> Value {
+    json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": unique("hook-execution")})
+}

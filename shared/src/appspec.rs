@@ -23,12 +23,18 @@ pub enum AppSpecError {
     NoResources,
     #[error("the AppSpec lists {0} resources; a Lambda or ECS deployment has exactly one")]
     SeveralResources(usize),
-    #[error("the AppSpec resource `{resource}` has Type `{kind}`; shiftguard checks AWS::Lambda::Function and AWS::ECS::Service")]
+    #[error(
+        "the AppSpec resource `{resource}` has Type `{kind}`; shiftguard checks AWS::Lambda::Function and AWS::ECS::Service"
+    )]
     UnsupportedType { resource: String, kind: String },
     #[error("the AppSpec resource `{resource}` lacks `{field}`")]
     MissingField { resource: String, field: &'static str },
     #[error("the AppSpec resource `{resource}` has an invalid `{field}`: {problem}")]
-    InvalidField { resource: String, field: &'static str, problem: String },
+    InvalidField {
+        resource: String,
+        field: &'static str,
+        problem: String,
+    },
 }
 
 /// Parses AppSpec content, JSON or YAML, into the one target it deploys.
@@ -58,8 +64,14 @@ pub fn parse_appspec(content: &str) -> Result<DeploymentTarget, AppSpecError> {
     match kind {
         "AWS::Lambda::Function" => lambda_target(resource, props).map(DeploymentTarget::Lambda),
         "AWS::ECS::Service" => ecs_target(resource, props).map(DeploymentTarget::Ecs),
-        "" => Err(AppSpecError::MissingField { resource: resource.clone(), field: "Type" }),
-        other => Err(AppSpecError::UnsupportedType { resource: resource.clone(), kind: other.to_string() }),
+        "" => Err(AppSpecError::MissingField {
+            resource: resource.clone(),
+            field: "Type",
+        }),
+        other => Err(AppSpecError::UnsupportedType {
+            resource: resource.clone(),
+            kind: other.to_string(),
+        }),
     }
 }
 
@@ -85,7 +97,10 @@ fn required(resource: &str, props: &Value, field: &'static str) -> Result<String
     props
         .get(field)
         .and_then(scalar)
-        .ok_or_else(|| AppSpecError::MissingField { resource: resource.to_string(), field })
+        .ok_or_else(|| AppSpecError::MissingField {
+            resource: resource.to_string(),
+            field,
+        })
 }
 
 fn lambda_target(resource: &str, props: &Value) -> Result<LambdaTarget, AppSpecError> {
@@ -117,14 +132,20 @@ fn ecs_target(resource: &str, props: &Value) -> Result<EcsTarget, AppSpecError> 
     let lb = props.get("LoadBalancerInfo").unwrap_or(&Value::Null);
     let container_name = required(resource, lb, "ContainerName")?;
     let port = required(resource, lb, "ContainerPort")?;
-    let container_port = port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-        AppSpecError::InvalidField {
+    let container_port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| AppSpecError::InvalidField {
             resource: resource.to_string(),
             field: "ContainerPort",
             problem: format!("`{port}` is not a port number (1-65535)"),
-        }
-    })?;
-    Ok(EcsTarget { task_definition, container_name, container_port })
+        })?;
+    Ok(EcsTarget {
+        task_definition,
+        container_name,
+        container_port,
+    })
 }
 
 #[cfg(test)]
@@ -177,7 +198,10 @@ mod tests {
     fn numeric_versions_in_yaml_are_accepted() {
         let spec = "version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: f\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n";
         let t = lambda(parse_appspec(spec).unwrap());
-        assert_eq!((t.current_version.as_deref(), t.target_version.as_str()), (Some("1"), "2"));
+        assert_eq!(
+            (t.current_version.as_deref(), t.target_version.as_str()),
+            (Some("1"), "2")
+        );
     }
 
     #[test]
@@ -185,7 +209,10 @@ mod tests {
         let spec = r#"{"Resources":[{"fn":{"Type":"AWS::Lambda::Function","Properties":{"Name":"f"}}}]}"#;
         assert_eq!(
             parse_appspec(spec),
-            Err(AppSpecError::MissingField { resource: "fn".into(), field: "TargetVersion" })
+            Err(AppSpecError::MissingField {
+                resource: "fn".into(),
+                field: "TargetVersion"
+            })
         );
     }
 

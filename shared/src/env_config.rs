@@ -14,7 +14,11 @@ pub const DEFAULT_REPORT_RESERVE: Duration = Duration::from_millis(5000);
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{variable}={value:?} is not valid: expected {expected}")]
-    Invalid { variable: &'static str, value: String, expected: &'static str },
+    Invalid {
+        variable: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("{variable} is not valid: {problem}")]
     Unusable { variable: &'static str, problem: String },
 }
@@ -30,7 +34,10 @@ pub struct HookSettings {
 
 impl Default for HookSettings {
     fn default() -> Self {
-        HookSettings { report_reserve: DEFAULT_REPORT_RESERVE, dry_run: false }
+        HookSettings {
+            report_reserve: DEFAULT_REPORT_RESERVE,
+            dry_run: false,
+        }
     }
 }
 
@@ -84,7 +91,11 @@ pub fn parse_bool(get: &impl Fn(&str) -> Option<String>, variable: &'static str)
         Some(v) => match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(Some(true)),
             "false" | "0" | "no" => Ok(Some(false)),
-            _ => Err(ConfigError::Invalid { variable, value: v, expected: "true or false" }),
+            _ => Err(ConfigError::Invalid {
+                variable,
+                value: v,
+                expected: "true or false",
+            }),
         },
     }
 }
@@ -119,13 +130,22 @@ mod tests {
     #[test]
     fn defaults_when_unset() {
         assert_eq!(HookSettings::from_lookup(&env(&[])).unwrap(), HookSettings::default());
-        assert_eq!(TargetOverride::from_lookup(&env(&[])).unwrap(), TargetOverride::default());
+        assert_eq!(
+            TargetOverride::from_lookup(&env(&[])).unwrap(),
+            TargetOverride::default()
+        );
     }
 
     #[test]
     fn reads_reserve_and_dry_run() {
         let s = HookSettings::from_lookup(&env(&[("REPORT_RESERVE_MS", "1500"), ("DRY_RUN", "TRUE")])).unwrap();
-        assert_eq!(s, HookSettings { report_reserve: Duration::from_millis(1500), dry_run: true });
+        assert_eq!(
+            s,
+            HookSettings {
+                report_reserve: Duration::from_millis(1500),
+                dry_run: true
+            }
+        );
     }
 
     #[test]
@@ -141,11 +161,23 @@ mod tests {
     #[test]
     fn target_override_accepts_arns() {
         let t = TargetOverride::from_lookup(&env(&[
-            ("TARGET_FUNCTION", "arn:aws:lambda:eu-west-1:123456789012:function:orders"),
-            ("TARGET_VERSION", "arn:aws:lambda:eu-west-1:123456789012:function:orders:9"),
+            (
+                "TARGET_FUNCTION",
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+            ),
+            (
+                "TARGET_VERSION",
+                "arn:aws:lambda:eu-west-1:123456789012:function:orders:9",
+            ),
         ]))
         .unwrap();
-        assert_eq!(t, TargetOverride { function: Some("orders".into()), version: Some("9".into()) });
+        assert_eq!(
+            t,
+            TargetOverride {
+                function: Some("orders".into()),
+                version: Some("9".into())
+            }
+        );
         assert!(t.is_complete());
         let e = TargetOverride::from_lookup(&env(&[("TARGET_VERSION", "live")])).unwrap_err();
         assert!(e.to_string().starts_with("TARGET_VERSION=\"live\""), "{e}");

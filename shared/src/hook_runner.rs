@@ -53,7 +53,10 @@ pub struct Evaluation {
 
 impl Evaluation {
     pub fn failed(reason: impl Into<String>) -> Self {
-        Evaluation { failure: Some(reason.into()), ..Evaluation::default() }
+        Evaluation {
+            failure: Some(reason.into()),
+            ..Evaluation::default()
+        }
     }
 
     fn verdict(&self) -> Verdict {
@@ -74,12 +77,21 @@ impl Evaluation {
 pub enum HookError {
     #[error("the lifecycle event is not a CodeDeploy hook event: {0}")]
     BadEvent(String),
-    #[error("the lifecycle event has an empty {0}; CodeDeploy sends both DeploymentId and LifecycleEventHookExecutionId. Nothing was reported")]
+    #[error(
+        "the lifecycle event has an empty {0}; CodeDeploy sends both DeploymentId and LifecycleEventHookExecutionId. Nothing was reported"
+    )]
     EmptyField(&'static str),
     #[error("reporting {status} for deployment {deployment_id} failed: {reason}")]
-    ReportFailed { deployment_id: String, status: &'static str, reason: String },
+    ReportFailed {
+        deployment_id: String,
+        status: &'static str,
+        reason: String,
+    },
     #[error("reporting {status} for deployment {deployment_id} did not finish before the invocation deadline")]
-    ReportTimedOut { deployment_id: String, status: &'static str },
+    ReportTimedOut {
+        deployment_id: String,
+        status: &'static str,
+    },
 }
 
 impl HookError {
@@ -135,7 +147,10 @@ where
     let deployment_id = event.deployment_id.clone();
     let until_deadline = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
     let budget = until_deadline.saturating_sub(settings.report_reserve);
-    let ctx = CheckContext { deployment_id: deployment_id.clone(), budget_end: started + budget };
+    let ctx = CheckContext {
+        deployment_id: deployment_id.clone(),
+        budget_end: started + budget,
+    };
 
     let evaluation = if budget.is_zero() {
         Evaluation::failed(format!(
@@ -155,7 +170,11 @@ where
     };
 
     let verdict = evaluation.verdict();
-    let reported = if settings.dry_run { Status::Succeeded } else { verdict.status };
+    let reported = if settings.dry_run {
+        Status::Succeeded
+    } else {
+        verdict.status
+    };
     DecisionRecord {
         record: RECORD_KIND,
         hook: spec.hook,
@@ -176,20 +195,36 @@ where
 
     let report_by = Instant::now() + until_deadline.saturating_sub(started.elapsed() + RETURN_MARGIN);
     let report = reporter.report(&deployment_id, &event.lifecycle_event_hook_execution_id, reported);
-    let outcome = HookOutcome { deployment_id: deployment_id.clone(), verdict: verdict.status, reported, duplicate: false };
+    let outcome = HookOutcome {
+        deployment_id: deployment_id.clone(),
+        verdict: verdict.status,
+        reported,
+        duplicate: false,
+    };
     match tokio::time::timeout_at(report_by, report).await {
         Ok(Ok(())) => {
             tracing::info!(deployment_id, status = reported.as_str(), "reported the hook status");
             Ok(outcome)
         }
         Ok(Err(ReportError::AlreadyCompleted)) => {
-            tracing::warn!(deployment_id, "the hook status was already reported: a duplicate delivery, nothing more to do");
-            Ok(HookOutcome { duplicate: true, ..outcome })
+            tracing::warn!(
+                deployment_id,
+                "the hook status was already reported: a duplicate delivery, nothing more to do"
+            );
+            Ok(HookOutcome {
+                duplicate: true,
+                ..outcome
+            })
         }
-        Ok(Err(ReportError::Failed(reason))) => {
-            Err(HookError::ReportFailed { deployment_id, status: reported.as_str(), reason })
-        }
-        Err(_) => Err(HookError::ReportTimedOut { deployment_id, status: reported.as_str() }),
+        Ok(Err(ReportError::Failed(reason))) => Err(HookError::ReportFailed {
+            deployment_id,
+            status: reported.as_str(),
+            reason,
+        }),
+        Err(_) => Err(HookError::ReportTimedOut {
+            deployment_id,
+            status: reported.as_str(),
+        }),
     }
 }
 
@@ -207,7 +242,10 @@ mod tests {
     use serde_json::json;
     use std::sync::Mutex;
 
-    const SPEC: HookSpec = HookSpec { hook: "test", lifecycle_event: "BeforeAllowTraffic" };
+    const SPEC: HookSpec = HookSpec {
+        hook: "test",
+        lifecycle_event: "BeforeAllowTraffic",
+    };
 
     #[derive(Default)]
     struct FakeReporter {
@@ -233,7 +271,13 @@ mod tests {
     }
 
     fn passing() -> Evaluation {
-        Evaluation { checks: vec![CheckOutcome { passed: true, ..CheckOutcome::not_run("a", "lambda", "") }], ..Evaluation::default() }
+        Evaluation {
+            checks: vec![CheckOutcome {
+                passed: true,
+                ..CheckOutcome::not_run("a", "lambda", "")
+            }],
+            ..Evaluation::default()
+        }
     }
 
     fn reported(r: &FakeReporter) -> Vec<Status> {
@@ -243,17 +287,26 @@ mod tests {
     #[tokio::test]
     async fn passing_checks_report_succeeded_once() {
         let r = FakeReporter::default();
-        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            passing()
+        })
+        .await
+        .unwrap();
         assert_eq!(out.reported, Status::Succeeded);
-        assert_eq!(r.reports.lock().unwrap().as_slice(), &[("d-1".to_string(), "hook-1".to_string(), Status::Succeeded)]);
+        assert_eq!(
+            r.reports.lock().unwrap().as_slice(),
+            &[("d-1".to_string(), "hook-1".to_string(), Status::Succeeded)]
+        );
     }
 
     #[tokio::test]
     async fn a_failure_outside_the_checks_reports_failed() {
         let r = FakeReporter::default();
-        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { Evaluation::failed("no target") })
-            .await
-            .unwrap();
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            Evaluation::failed("no target")
+        })
+        .await
+        .unwrap();
         assert_eq!((out.verdict, reported(&r)), (Status::Failed, vec![Status::Failed]));
     }
 
@@ -263,11 +316,21 @@ mod tests {
         let cases = [
             (json!({"LifecycleEventHookExecutionId": "h"}), "DeploymentId"),
             (json!({"DeploymentId": "d-1"}), "LifecycleEventHookExecutionId"),
-            (json!({"DeploymentId": " ", "LifecycleEventHookExecutionId": "h"}), "DeploymentId"),
-            (json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": ""}), "LifecycleEventHookExecutionId"),
+            (
+                json!({"DeploymentId": " ", "LifecycleEventHookExecutionId": "h"}),
+                "DeploymentId",
+            ),
+            (
+                json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": ""}),
+                "LifecycleEventHookExecutionId",
+            ),
         ];
         for (ev, field) in cases {
-            let err = run_hook(&r, SPEC, &HookSettings::default(), ev, in_secs(30), |_| async { passing() }).await.unwrap_err();
+            let err = run_hook(&r, SPEC, &HookSettings::default(), ev, in_secs(30), |_| async {
+                passing()
+            })
+            .await
+            .unwrap_err();
             assert!(err.to_string().contains(field), "{err}");
             assert_eq!(err.error_type(), "Shiftguard.InvalidEvent");
         }
@@ -277,7 +340,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn checks_that_outlive_the_budget_fail_in_time() {
         let r = FakeReporter::default();
-        let settings = HookSettings { report_reserve: Duration::from_secs(5), dry_run: false };
+        let settings = HookSettings {
+            report_reserve: Duration::from_secs(5),
+            dry_run: false,
+        };
         let started = Instant::now();
         let out = run_hook(&r, SPEC, &settings, event(), in_secs(20), |_| async {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -316,31 +382,59 @@ mod tests {
     #[tokio::test]
     async fn dry_run_reports_succeeded_but_keeps_the_real_verdict() {
         let r = FakeReporter::default();
-        let settings = HookSettings { dry_run: true, ..HookSettings::default() };
-        let out = run_hook(&r, SPEC, &settings, event(), in_secs(30), |_| async { Evaluation::failed("bad") }).await.unwrap();
+        let settings = HookSettings {
+            dry_run: true,
+            ..HookSettings::default()
+        };
+        let out = run_hook(&r, SPEC, &settings, event(), in_secs(30), |_| async {
+            Evaluation::failed("bad")
+        })
+        .await
+        .unwrap();
         assert_eq!((out.verdict, out.reported), (Status::Failed, Status::Succeeded));
         assert_eq!(reported(&r), vec![Status::Succeeded]);
     }
 
     #[tokio::test]
     async fn a_duplicate_delivery_ends_successfully() {
-        let r = FakeReporter { answer: Some(ReportError::AlreadyCompleted), ..FakeReporter::default() };
-        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap();
+        let r = FakeReporter {
+            answer: Some(ReportError::AlreadyCompleted),
+            ..FakeReporter::default()
+        };
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            passing()
+        })
+        .await
+        .unwrap();
         assert!(out.duplicate);
     }
 
     #[tokio::test]
     async fn a_failed_report_is_an_error_so_lambda_retries() {
-        let r = FakeReporter { answer: Some(ReportError::Failed("AccessDenied".into())), ..FakeReporter::default() };
-        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap_err();
+        let r = FakeReporter {
+            answer: Some(ReportError::Failed("AccessDenied".into())),
+            ..FakeReporter::default()
+        };
+        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            passing()
+        })
+        .await
+        .unwrap_err();
         assert_eq!(err.error_type(), "Shiftguard.ReportFailed");
         assert!(err.to_string().contains("AccessDenied"), "{err}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_report_that_hangs_past_the_deadline_is_an_error() {
-        let r = FakeReporter { delay: Duration::from_secs(600), ..FakeReporter::default() };
-        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async { passing() }).await.unwrap_err();
+        let r = FakeReporter {
+            delay: Duration::from_secs(600),
+            ..FakeReporter::default()
+        };
+        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            passing()
+        })
+        .await
+        .unwrap_err();
         assert_eq!(err.error_type(), "Shiftguard.ReportTimedOut");
     }
 }

@@ -32,17 +32,27 @@ impl HttpSender for ReqwestSender {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let mut response = builder.send().await.map_err(|e| format!("{} {}: {}", request.method, request.url, error_chain(&e)))?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| format!("{} {}: {}", request.method, request.url, error_chain(&e)))?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the body: {}", error_chain(&e)))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading the body: {}", error_chain(&e)))?
+        {
             let room = MAX_RESPONSE_BYTES - body.len();
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);
             if body.len() >= MAX_RESPONSE_BYTES {
                 break;
             }
         }
-        Ok(HttpReply { status, body: String::from_utf8_lossy(&body).into_owned() })
+        Ok(HttpReply {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
 }
 

@@ -49,7 +49,9 @@ pub trait DeploymentReader: Send + Sync {
 pub enum LookupError {
     #[error("deployment {0} does not exist in this account and region")]
     NoSuchDeployment(String),
-    #[error("the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecContent revisions (set TARGET_FUNCTION and TARGET_VERSION to name the target instead)")]
+    #[error(
+        "the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecContent revisions (set TARGET_FUNCTION and TARGET_VERSION to name the target instead)"
+    )]
     UnsupportedRevision { deployment_id: String, kind: String },
     #[error("{0}")]
     Aws(String),

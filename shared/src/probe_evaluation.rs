@@ -30,7 +30,13 @@ impl ProbeResponse {
         let text = String::from_utf8_lossy(&payload[..payload.len().min(MAX_RESPONSE_BYTES)]).into_owned();
         let parsed: Option<Value> = serde_json::from_str(&text).ok();
         let function_error = function_error.map(|kind| {
-            let field = |k: &str| parsed.as_ref().and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or("");
+            let field = |k: &str| {
+                parsed
+                    .as_ref()
+                    .and_then(|p| p.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            };
             let (error_type, message) = (field("errorType"), field("errorMessage"));
             match (error_type.is_empty(), message.is_empty()) {
                 (true, true) => format!("function error ({kind})"),
@@ -48,7 +54,13 @@ impl ProbeResponse {
             Some(Value::String(b)) if status.is_some() => b.clone(),
             _ => text,
         };
-        ProbeResponse { status, body, latency, function_error, malformed_status }
+        ProbeResponse {
+            status,
+            body,
+            latency,
+            function_error,
+            malformed_status,
+        }
     }
 }
 
@@ -128,7 +140,11 @@ pub fn evaluate(expect: &Expect, response: &ProbeResponse) -> AttemptResult {
     if let Some(err) = &response.function_error {
         measured["function_error"] = Value::from(err.clone());
     }
-    AttemptResult { passed: reasons.is_empty(), measured, reasons }
+    AttemptResult {
+        passed: reasons.is_empty(),
+        measured,
+        reasons,
+    }
 }
 
 fn pointers(expect: &Expect) -> String {
@@ -144,11 +160,23 @@ mod tests {
     const MS: Duration = Duration::from_millis(12);
 
     fn http(status: u16, body: &str) -> ProbeResponse {
-        ProbeResponse { status: Some(status), body: body.into(), latency: MS, function_error: None, malformed_status: None }
+        ProbeResponse {
+            status: Some(status),
+            body: body.into(),
+            latency: MS,
+            function_error: None,
+            malformed_status: None,
+        }
     }
 
     fn expect_json(pairs: &[(&str, Value)]) -> Expect {
-        Expect { json: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(), ..Expect::default() }
+        Expect {
+            json: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            ..Expect::default()
+        }
     }
 
     #[test]
@@ -168,21 +196,33 @@ mod tests {
         let a = evaluate(&Expect::default(), &r);
         assert!(!a.passed);
         assert_eq!(a.reasons, vec!["function error (Unhandled): KeyError: 'orderId'"]);
-        assert_eq!(a.measured["function_error"], "function error (Unhandled): KeyError: 'orderId'");
+        assert_eq!(
+            a.measured["function_error"],
+            "function error (Unhandled): KeyError: 'orderId'"
+        );
     }
 
     #[test]
     fn a_non_2xx_status_code_fails_without_an_expected_status() {
         let r = ProbeResponse::from_lambda(br#"{"statusCode":503,"body":"down"}"#, None, MS);
-        assert_eq!(evaluate(&Expect::default(), &r).reasons, vec!["status 503, expected 2xx"]);
+        assert_eq!(
+            evaluate(&Expect::default(), &r).reasons,
+            vec!["status 503, expected 2xx"]
+        );
     }
 
     #[test]
     fn the_expected_status_is_exact() {
         let r = ProbeResponse::from_lambda(br#"{"statusCode":201,"body":""}"#, None, MS);
-        let e = Expect { status: Some(200), ..Expect::default() };
+        let e = Expect {
+            status: Some(200),
+            ..Expect::default()
+        };
         assert_eq!(evaluate(&e, &r).reasons, vec!["status 201, expected 200"]);
-        let e = Expect { status: Some(201), ..Expect::default() };
+        let e = Expect {
+            status: Some(201),
+            ..Expect::default()
+        };
         assert!(evaluate(&e, &r).passed);
     }
 
@@ -191,12 +231,19 @@ mod tests {
         let r = ProbeResponse::from_lambda(br#"{"statusCode":"200"}"#, None, MS);
         assert_eq!(r.status, Some(200));
         let r = ProbeResponse::from_lambda(br#"{"statusCode":"teapot"}"#, None, MS);
-        assert_eq!(evaluate(&Expect::default(), &r).reasons, vec![r#"statusCode "teapot" is not an HTTP status"#]);
+        assert_eq!(
+            evaluate(&Expect::default(), &r).reasons,
+            vec![r#"statusCode "teapot" is not an HTTP status"#]
+        );
     }
 
     #[test]
     fn api_gateway_bodies_are_what_body_and_json_expectations_see() {
-        let r = ProbeResponse::from_lambda(br#"{"statusCode":200,"body":"{\"status\":\"UP\",\"db\":{\"ok\":true}}"}"#, None, MS);
+        let r = ProbeResponse::from_lambda(
+            br#"{"statusCode":200,"body":"{\"status\":\"UP\",\"db\":{\"ok\":true}}"}"#,
+            None,
+            MS,
+        );
         let e = Expect {
             body_contains: Some("UP".into()),
             ..expect_json(&[("/status", Value::from("UP")), ("/db/ok", Value::from(true))])
@@ -208,7 +255,13 @@ mod tests {
     fn unmet_json_expectations_say_what_was_there() {
         let e = expect_json(&[("/status", Value::from("UP")), ("/version", Value::from("7"))]);
         let a = evaluate(&e, &http(200, r#"{"status":"DOWN"}"#));
-        assert_eq!(a.reasons, vec![r#"/status is "DOWN", expected "UP""#, r#"/version is missing, expected "7""#]);
+        assert_eq!(
+            a.reasons,
+            vec![
+                r#"/status is "DOWN", expected "UP""#,
+                r#"/version is missing, expected "7""#
+            ]
+        );
         let a = evaluate(&e, &http(200, "<html>"));
         assert!(a.reasons[0].starts_with("body is not JSON"), "{:?}", a.reasons);
     }
@@ -216,27 +269,42 @@ mod tests {
     #[test]
     fn http_defaults_to_any_2xx() {
         assert!(evaluate(&Expect::default(), &http(204, "")).passed);
-        assert_eq!(evaluate(&Expect::default(), &http(302, "")).reasons, vec!["status 302, expected 2xx"]);
+        assert_eq!(
+            evaluate(&Expect::default(), &http(302, "")).reasons,
+            vec!["status 302, expected 2xx"]
+        );
     }
 
     #[test]
     fn latency_over_the_limit_fails() {
         let mut r = http(200, "");
         r.latency = Duration::from_millis(3001);
-        let e = Expect { max_latency_ms: Some(3000), ..Expect::default() };
-        assert_eq!(evaluate(&e, &r).reasons, vec!["latency 3001 ms, expected at most 3000 ms"]);
+        let e = Expect {
+            max_latency_ms: Some(3000),
+            ..Expect::default()
+        };
+        assert_eq!(
+            evaluate(&e, &r).reasons,
+            vec!["latency 3001 ms, expected at most 3000 ms"]
+        );
     }
 
     #[test]
     fn body_contains_is_checked() {
-        let e = Expect { body_contains: Some("UP".into()), ..Expect::default() };
+        let e = Expect {
+            body_contains: Some("UP".into()),
+            ..Expect::default()
+        };
         assert!(!evaluate(&e, &http(200, "DOWN")).passed);
         assert!(evaluate(&e, &http(200, "all UP")).passed);
     }
 
     #[test]
     fn expected_spells_out_the_defaults() {
-        assert_eq!(expected_of(&Expect::default()), json!({"status": "2xx", "function_error": false}));
+        assert_eq!(
+            expected_of(&Expect::default()),
+            json!({"status": "2xx", "function_error": false})
+        );
     }
 
     proptest! {

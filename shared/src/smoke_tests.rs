@@ -31,7 +31,12 @@ pub enum ProbeAction {
     /// Invoke the new version (or `function`, where given) with `payload`.
     Lambda { payload: Value, function: Option<String> },
     /// Send an HTTP request, e.g. to an ECS test listener.
-    Http { url: String, method: String, headers: BTreeMap<String, String>, body: Option<String> },
+    Http {
+        url: String,
+        method: String,
+        headers: BTreeMap<String, String>,
+        body: Option<String>,
+    },
 }
 
 impl ProbeAction {
@@ -65,7 +70,11 @@ pub enum SmokeTestsError {
     #[error("SMOKE_TESTS lists {0} probes; at most {MAX_PROBES} are allowed")]
     TooMany(usize),
     #[error("SMOKE_TESTS probe {index} ({name}): {problem}")]
-    Invalid { index: usize, name: String, problem: String },
+    Invalid {
+        index: usize,
+        name: String,
+        problem: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -107,7 +116,10 @@ fn empty_object() -> Value {
 pub fn default_lambda_probe() -> Probe {
     Probe {
         name: "invoke".to_string(),
-        action: ProbeAction::Lambda { payload: empty_object(), function: None },
+        action: ProbeAction::Lambda {
+            payload: empty_object(),
+            function: None,
+        },
         expect: Expect::default(),
         attempts: 1,
         interval: Duration::from_millis(1000),
@@ -117,8 +129,7 @@ pub fn default_lambda_probe() -> Probe {
 
 /// Parses the `SMOKE_TESTS` JSON array.
 pub fn parse_smoke_tests(json: &str) -> Result<Vec<Probe>, SmokeTestsError> {
-    let raw: Vec<RawProbe> =
-        serde_json::from_str(json).map_err(|e| SmokeTestsError::Syntax(e.to_string()))?;
+    let raw: Vec<RawProbe> = serde_json::from_str(json).map_err(|e| SmokeTestsError::Syntax(e.to_string()))?;
     if raw.len() > MAX_PROBES {
         return Err(SmokeTestsError::TooMany(raw.len()));
     }
@@ -128,7 +139,11 @@ pub fn parse_smoke_tests(json: &str) -> Result<Vec<Probe>, SmokeTestsError> {
         let name = r.name.clone().unwrap_or_default();
         let invalid = |problem: String| SmokeTestsError::Invalid {
             index,
-            name: if name.is_empty() { "unnamed".into() } else { format!("`{name}`") },
+            name: if name.is_empty() {
+                "unnamed".into()
+            } else {
+                format!("`{name}`")
+            },
             problem,
         };
         if name.trim().is_empty() {
@@ -138,38 +153,56 @@ pub fn parse_smoke_tests(json: &str) -> Result<Vec<Probe>, SmokeTestsError> {
             return Err(invalid("another probe has the same name".into()));
         }
         let action = match (r.lambda, r.http) {
-            (Some(l), None) => ProbeAction::Lambda { payload: l.payload, function: l.function },
+            (Some(l), None) => ProbeAction::Lambda {
+                payload: l.payload,
+                function: l.function,
+            },
             (None, Some(h)) => {
                 let url = h.url.trim().to_string();
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(invalid(format!("`http.url` `{url}` must start with http:// or https://")));
+                    return Err(invalid(format!(
+                        "`http.url` `{url}` must start with http:// or https://"
+                    )));
                 }
                 let method = h.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
                 if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
                     return Err(invalid(format!("`http.method` `{method}` is not an HTTP method")));
                 }
-                ProbeAction::Http { url, method, headers: h.headers, body: h.body }
+                ProbeAction::Http {
+                    url,
+                    method,
+                    headers: h.headers,
+                    body: h.body,
+                }
             }
             (Some(_), Some(_)) => return Err(invalid("give either `lambda` or `http`, not both".into())),
             (None, None) => return Err(invalid("needs a `lambda` or an `http` action".into())),
         };
         if let Some(bad) = r.expect.json.keys().find(|k| !k.is_empty() && !k.starts_with('/')) {
-            return Err(invalid(format!("`expect.json` key `{bad}` is not a JSON pointer (it must start with `/`)")));
+            return Err(invalid(format!(
+                "`expect.json` key `{bad}` is not a JSON pointer (it must start with `/`)"
+            )));
         }
         if let Some(s) = r.expect.status.filter(|s| !(100..=599).contains(s)) {
             return Err(invalid(format!("`expect.status` {s} is not an HTTP status")));
         }
         let attempts = r.attempts.unwrap_or(1);
         if !(1..=MAX_ATTEMPTS).contains(&attempts) {
-            return Err(invalid(format!("`attempts` must be between 1 and {MAX_ATTEMPTS}, not {attempts}")));
+            return Err(invalid(format!(
+                "`attempts` must be between 1 and {MAX_ATTEMPTS}, not {attempts}"
+            )));
         }
         let timeout_ms = r.timeout_ms.unwrap_or(10_000);
         if timeout_ms == 0 || timeout_ms > 3_600_000 {
-            return Err(invalid(format!("`timeout_ms` must be between 1 and 3600000, not {timeout_ms}")));
+            return Err(invalid(format!(
+                "`timeout_ms` must be between 1 and 3600000, not {timeout_ms}"
+            )));
         }
         let interval_ms = r.interval_ms.unwrap_or(1000);
         if interval_ms > 600_000 {
-            return Err(invalid(format!("`interval_ms` must be at most 600000, not {interval_ms}")));
+            return Err(invalid(format!(
+                "`interval_ms` must be at most 600000, not {interval_ms}"
+            )));
         }
         probes.push(Probe {
             name,
@@ -207,7 +240,10 @@ mod tests {
         match &probes[1].action {
             ProbeAction::Http { method, headers, .. } => {
                 assert_eq!(method, "GET");
-                assert_eq!(headers.get("Authorization").map(String::as_str), Some("Bearer secret-token"));
+                assert_eq!(
+                    headers.get("Authorization").map(String::as_str),
+                    Some("Bearer secret-token")
+                );
             }
             other => panic!("expected an http probe, got {other:?}"),
         }
@@ -216,22 +252,46 @@ mod tests {
     #[test]
     fn defaults_are_one_attempt_one_second_apart_ten_seconds_each() {
         let p = &parse_smoke_tests(r#"[{"name":"a","lambda":{}}]"#).unwrap()[0];
-        assert_eq!((p.attempts, p.interval, p.timeout), (1, Duration::from_secs(1), Duration::from_secs(10)));
-        assert_eq!(p.action, ProbeAction::Lambda { payload: serde_json::json!({}), function: None });
+        assert_eq!(
+            (p.attempts, p.interval, p.timeout),
+            (1, Duration::from_secs(1), Duration::from_secs(10))
+        );
+        assert_eq!(
+            p.action,
+            ProbeAction::Lambda {
+                payload: serde_json::json!({}),
+                function: None
+            }
+        );
     }
 
     #[test]
     fn errors_name_the_probe_and_the_field() {
         let cases = [
             (r#"[{"lambda":{}}]"#, "probe 1 (unnamed): `name` is required"),
-            (r#"[{"name":"a"}]"#, "probe 1 (`a`): needs a `lambda` or an `http` action"),
+            (
+                r#"[{"name":"a"}]"#,
+                "probe 1 (`a`): needs a `lambda` or an `http` action",
+            ),
             (r#"[{"name":"a","lambda":{},"http":{"url":"http://x"}}]"#, "not both"),
             (r#"[{"name":"a","http":{"url":"ftp://x"}}]"#, "`http.url` `ftp://x`"),
-            (r#"[{"name":"a","lambda":{},"attempts":0}]"#, "`attempts` must be between 1"),
+            (
+                r#"[{"name":"a","lambda":{},"attempts":0}]"#,
+                "`attempts` must be between 1",
+            ),
             (r#"[{"name":"a","lambda":{},"timeout_ms":0}]"#, "`timeout_ms`"),
-            (r#"[{"name":"a","lambda":{},"expect":{"json":{"status":"UP"}}}]"#, "not a JSON pointer"),
-            (r#"[{"name":"a","lambda":{},"expect":{"status":42}}]"#, "`expect.status` 42"),
-            (r#"[{"name":"a","lambda":{}},{"name":"a","lambda":{}}]"#, "probe 2 (`a`): another probe has the same name"),
+            (
+                r#"[{"name":"a","lambda":{},"expect":{"json":{"status":"UP"}}}]"#,
+                "not a JSON pointer",
+            ),
+            (
+                r#"[{"name":"a","lambda":{},"expect":{"status":42}}]"#,
+                "`expect.status` 42",
+            ),
+            (
+                r#"[{"name":"a","lambda":{}},{"name":"a","lambda":{}}]"#,
+                "probe 2 (`a`): another probe has the same name",
+            ),
         ];
         for (json, expected) in cases {
             let err = parse_smoke_tests(json).unwrap_err().to_string();
@@ -242,12 +302,18 @@ mod tests {
     #[test]
     fn typos_are_rejected_not_ignored() {
         let err = parse_smoke_tests(r#"[{"name":"a","lambda":{},"expext":{"status":200}}]"#).unwrap_err();
-        assert!(matches!(err, SmokeTestsError::Syntax(ref m) if m.contains("expext")), "{err}");
+        assert!(
+            matches!(err, SmokeTestsError::Syntax(ref m) if m.contains("expext")),
+            "{err}"
+        );
     }
 
     #[test]
     fn not_an_array_is_a_syntax_error() {
-        assert!(matches!(parse_smoke_tests("{\"name\":\"a\"}"), Err(SmokeTestsError::Syntax(_))));
+        assert!(matches!(
+            parse_smoke_tests("{\"name\":\"a\"}"),
+            Err(SmokeTestsError::Syntax(_))
+        ));
         assert!(matches!(parse_smoke_tests("[{"), Err(SmokeTestsError::Syntax(_))));
     }
 

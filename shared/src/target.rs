@@ -90,15 +90,27 @@ mod tests {
         assert_eq!(plain_version("live"), None);
         assert_eq!(plain_version("$LATEST"), None);
         assert_eq!(plain_version(""), None);
-        assert_eq!(plain_version("arn:aws:lambda:eu-west-1:123456789012:function:my-fn"), None);
-        assert_eq!(plain_version("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:live"), None);
+        assert_eq!(
+            plain_version("arn:aws:lambda:eu-west-1:123456789012:function:my-fn"),
+            None
+        );
+        assert_eq!(
+            plain_version("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:live"),
+            None
+        );
         assert_eq!(plain_version("arn:aws:s3:::bucket:x:y:1"), None);
     }
 
     #[test]
     fn function_name_of_strips_arn_parts() {
         assert_eq!(function_name_of("my-fn"), "my-fn");
-        assert_eq!(function_name_of("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:3"), "my-fn");
-        assert_eq!(function_name_of("arn:aws:lambda:eu-west-1:123456789012:function:my-fn"), "my-fn");
+        assert_eq!(
+            function_name_of("arn:aws:lambda:eu-west-1:123456789012:function:my-fn:3"),
+            "my-fn"
+        );
+        assert_eq!(
+            function_name_of("arn:aws:lambda:eu-west-1:123456789012:function:my-fn"),
+            "my-fn"
+        );
     }
 }

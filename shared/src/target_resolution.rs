@@ -58,7 +58,10 @@ pub async fn resolve_target(
         }
         ecs => ecs,
     };
-    Ok(ResolvedTarget { target, deployment: Some(deployment) })
+    Ok(ResolvedTarget {
+        target,
+        deployment: Some(deployment),
+    })
 }
 
 #[cfg(test)]
@@ -88,7 +91,10 @@ mod tests {
     }
 
     fn reader(appspec: &'static str) -> FakeReader {
-        FakeReader { appspec, calls: AtomicUsize::new(0) }
+        FakeReader {
+            appspec,
+            calls: AtomicUsize::new(0),
+        }
     }
 
     #[tokio::test]
@@ -102,7 +108,10 @@ mod tests {
     #[tokio::test]
     async fn a_complete_override_skips_the_lookup() {
         let r = reader("");
-        let o = TargetOverride { function: Some("f".into()), version: Some("3".into()) };
+        let o = TargetOverride {
+            function: Some("f".into()),
+            version: Some("3".into()),
+        };
         let resolved = resolve_target(&r, "d-1", &o).await.unwrap();
         assert_eq!(resolved.target.label(), "f:3");
         assert_eq!(r.calls.load(Ordering::SeqCst), 0);
@@ -111,19 +120,38 @@ mod tests {
     #[tokio::test]
     async fn a_partial_override_replaces_one_field() {
         let r = reader(include_str!("../tests/fixtures/appspec-lambda.yaml"));
-        let o = TargetOverride { function: None, version: Some("9".into()) };
-        assert_eq!(resolve_target(&r, "d-1", &o).await.unwrap().target.label(), "orders-api:9");
+        let o = TargetOverride {
+            function: None,
+            version: Some("9".into()),
+        };
+        assert_eq!(
+            resolve_target(&r, "d-1", &o).await.unwrap().target.label(),
+            "orders-api:9"
+        );
     }
 
     #[tokio::test]
     async fn lookup_and_appspec_errors_say_which() {
         let r = reader(include_str!("../tests/fixtures/appspec-ecs.yaml"));
-        let e = resolve_target(&r, "d-missing", &TargetOverride::default()).await.unwrap_err();
-        assert_eq!(e.to_string(), "could not read the deployment: deployment d-missing does not exist in this account and region");
-        let o = TargetOverride { function: Some("f".into()), version: None };
-        assert_eq!(resolve_target(&r, "d-1", &o).await.unwrap_err(), ResolveError::OverrideOnEcs("d-1".into()));
+        let e = resolve_target(&r, "d-missing", &TargetOverride::default())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "could not read the deployment: deployment d-missing does not exist in this account and region"
+        );
+        let o = TargetOverride {
+            function: Some("f".into()),
+            version: None,
+        };
+        assert_eq!(
+            resolve_target(&r, "d-1", &o).await.unwrap_err(),
+            ResolveError::OverrideOnEcs("d-1".into())
+        );
         let bad = reader("Resources: []");
-        let e = resolve_target(&bad, "d-1", &TargetOverride::default()).await.unwrap_err();
+        let e = resolve_target(&bad, "d-1", &TargetOverride::default())
+            .await
+            .unwrap_err();
         assert!(matches!(e, ResolveError::AppSpec(AppSpecError::NoResources)), "{e}");
     }
 }

@@ -29,7 +29,10 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn failed(reason: impl Into<String>) -> Self {
-        Verdict { status: Status::Failed, reasons: vec![reason.into()] }
+        Verdict {
+            status: Status::Failed,
+            reasons: vec![reason.into()],
+        }
     }
 
     /// Judges a set of outcomes. No outcome at all is a failure: nothing was shown to work.
@@ -41,14 +44,24 @@ impl Verdict {
             .iter()
             .filter(|c| !c.passed)
             .map(|c| {
-                let why = if c.reasons.is_empty() { "failed".to_string() } else { c.reasons.join("; ") };
+                let why = if c.reasons.is_empty() {
+                    "failed".to_string()
+                } else {
+                    c.reasons.join("; ")
+                };
                 format!("{}: {why}", c.name)
             })
             .collect();
         if reasons.is_empty() {
-            Verdict { status: Status::Succeeded, reasons: vec![format!("all {} checks passed", checks.len())] }
+            Verdict {
+                status: Status::Succeeded,
+                reasons: vec![format!("all {} checks passed", checks.len())],
+            }
         } else {
-            Verdict { status: Status::Failed, reasons }
+            Verdict {
+                status: Status::Failed,
+                reasons,
+            }
         }
     }
 }
@@ -78,7 +91,10 @@ mod tests {
 
     #[test]
     fn one_failure_fails_and_names_the_check() {
-        let v = Verdict::of_checks(&[outcome("a", true, &[]), outcome("b", false, &["status 500, expected 2xx"])]);
+        let v = Verdict::of_checks(&[
+            outcome("a", true, &[]),
+            outcome("b", false, &["status 500, expected 2xx"]),
+        ]);
         assert_eq!(v.status, Status::Failed);
         assert_eq!(v.reasons, vec!["b: status 500, expected 2xx"]);
     }

@@ -9,7 +9,8 @@ differently from AWS in the ways shiftguard depends on:
   AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
 - Lambda Invoke runs the function's real Python handler from its zip, for the exact version
   asked for, in-process, with the function's timeout; moto's own invoke needs Docker.
-- Fault injection per operation (error status and code, delay, dropped connection), and
+- Fault injection per operation, optionally only for one deploymentId (error status and
+  code, delay, dropped connection), and
   read-only views of what happened, under /_shiftguard/.
 
 Usage: python launcher.py [--port N]. Prints "READY http://127.0.0.1:N" once serving, and
@@ -49,7 +50,7 @@ TEST_ROLE = "shiftguard-e2e"
 LOCK = threading.Lock()
 REPORTS = []  # hook statuses, in the order they were accepted
 INVOCATIONS = []  # Lambda invocations: function, qualifier, version, payload
-CALLS = []  # every AWS operation seen: {"service", "operation"}
+CALLS = []  # every AWS operation seen: {"service", "operation", "deploymentId"}
 FAULTS = []  # injected faults, consumed in order
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
@@ -252,9 +253,18 @@ def _json(start_response, status, value):
     return [body]
 
 
-def _take_fault(operation):
+def _deployment_of(body):
+    try:
+        return json.loads(body or b"{}").get("deploymentId")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _take_fault(operation, deployment_id):
     with LOCK:
         for fault in FAULTS:
+            if fault.get("deploymentId") not in (None, deployment_id):
+                continue
             if fault["operation"] in (operation, "*") and fault["times"] != 0:
                 fault["times"] -= 1
                 return dict(fault)
@@ -297,9 +307,10 @@ class App:
         if path.startswith("/_shiftguard/"):
             return _control(environ, start_response, body)
         operation = _operation(environ)
+        deployment_id = _deployment_of(body)
         with LOCK:
-            CALLS.append({"service": _service(environ), "operation": operation})
-        fault = _take_fault(operation)
+            CALLS.append({"service": _service(environ), "operation": operation, "deploymentId": deployment_id})
+        fault = _take_fault(operation, deployment_id)
         if fault:
             time.sleep(fault.get("delay_ms", 0) / 1000)
             if fault.get("drop"):

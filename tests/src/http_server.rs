@@ -15,7 +15,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub type Reply = Response<Full<Bytes>>;
-pub type Handler = Arc<dyn Fn(hyper::http::request::Parts, Bytes) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+pub type Handler =
+    Arc<dyn Fn(hyper::http::request::Parts, Bytes) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
 
 /// A server running until the runtime that started it stops.
 pub struct Server {
@@ -35,7 +36,9 @@ pub async fn serve(handler: Handler) -> Server {
     let addr = listener.local_addr().expect("a bound address");
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let handler = handler.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<Incoming>| {
@@ -55,7 +58,10 @@ pub async fn serve(handler: Handler) -> Server {
 
 /// A reply with a status and a body.
 pub fn reply(status: u16, body: impl Into<Bytes>) -> Reply {
-    Response::builder().status(status).body(Full::new(body.into())).expect("a valid response")
+    Response::builder()
+        .status(status)
+        .body(Full::new(body.into()))
+        .expect("a valid response")
 }
 
 /// A probe target that always answers `status` with `body`.

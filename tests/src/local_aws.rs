@@ -43,15 +43,27 @@ impl LocalAws {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start {} {}: {e} (make test creates the venv)", python.display(), launcher.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {} {}: {e} (make test creates the venv)",
+                    python.display(),
+                    launcher.display()
+                )
+            });
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("the launcher's first line");
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the launcher's first line");
         let endpoint = line
             .strip_prefix("READY ")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|| panic!("the launcher did not start: {line:?}"));
         let stdin = child.stdin.take().expect("piped stdin");
-        LocalAws { endpoint, _stdin: Mutex::new(stdin), _child: Mutex::new(child) }
+        LocalAws {
+            endpoint,
+            _stdin: Mutex::new(stdin),
+            _child: Mutex::new(child),
+        }
     }
 
     /// The environment a hook binary needs to run against this stand-in.
@@ -65,7 +77,10 @@ impl LocalAws {
             ("AWS_LAMBDA_FUNCTION_NAME", "CodeDeployHook_shiftguard-test"),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/CodeDeployHook_shiftguard-test"),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/CodeDeployHook_shiftguard-test",
+            ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
         ]
@@ -79,7 +94,9 @@ impl LocalAws {
         aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .region(Region::new(REGION))
-            .credentials_provider(aws_sdk_lambda::config::Credentials::new("testing", "testing", None, None, "local"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                "testing", "testing", None, None, "local",
+            ))
             .load()
             .await
     }
@@ -96,12 +113,20 @@ impl LocalAws {
 
     /// Hook statuses reported for one deployment, in order.
     pub async fn reports(&self, deployment_id: &str) -> Vec<Value> {
-        self.view("reports").await.into_iter().filter(|r| r["deploymentId"] == deployment_id).collect()
+        self.view("reports")
+            .await
+            .into_iter()
+            .filter(|r| r["deploymentId"] == deployment_id)
+            .collect()
     }
 
     /// Lambda invocations of one function, in order.
     pub async fn invocations(&self, function: &str) -> Vec<Value> {
-        self.view("invocations").await.into_iter().filter(|r| r["function"] == function).collect()
+        self.view("invocations")
+            .await
+            .into_iter()
+            .filter(|r| r["function"] == function)
+            .collect()
     }
 
     /// Every AWS operation seen so far (service, operation).

@@ -45,13 +45,18 @@ pub struct FunctionRun {
 impl FunctionRun {
     /// The JSON lines the function wrote on stdout.
     pub fn json_lines(&self) -> Vec<Value> {
-        self.stdout.iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.stdout
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     /// The one result of a single-event run.
     pub fn only(&self) -> &InvocationResult {
         assert_eq!(self.results.len(), 1, "one event was sent");
-        self.results[0].as_ref().unwrap_or_else(|| panic!("the function never answered; stderr:\n{}", self.stderr.join("\n")))
+        self.results[0]
+            .as_ref()
+            .unwrap_or_else(|| panic!("the function never answered; stderr:\n{}", self.stderr.join("\n")))
     }
 }
 
@@ -72,13 +77,22 @@ fn epoch_ms(t: SystemTime) -> u128 {
 
 /// Runs `binary` with `env`, delivers `events` one after another to the same process (as a warm
 /// Lambda does), and waits until each got an answer or `patience` ran out.
-pub async fn run_function(binary: &Path, env: &[(String, String)], events: Vec<Invoke>, patience: Duration) -> FunctionRun {
+pub async fn run_function(
+    binary: &Path,
+    env: &[(String, String)],
+    events: Vec<Invoke>,
+    patience: Duration,
+) -> FunctionRun {
     let count = events.len();
     let state = Arc::new(Mutex::new(State {
         queue: events
             .into_iter()
             .enumerate()
-            .map(|(i, e)| Pending { id: format!("req-{i}"), event: e.event, timeout: e.timeout })
+            .map(|(i, e)| Pending {
+                id: format!("req-{i}"),
+                event: e.event,
+                timeout: e.timeout,
+            })
             .collect(),
         started: Vec::new(),
     }));
@@ -103,7 +117,10 @@ pub async fn run_function(binary: &Path, env: &[(String, String)], events: Vec<I
                     .status(200)
                     .header("Lambda-Runtime-Aws-Request-Id", &p.id)
                     .header("Lambda-Runtime-Deadline-Ms", epoch_ms(deadline).to_string())
-                    .header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:hook")
+                    .header(
+                        "Lambda-Runtime-Invoked-Function-Arn",
+                        "arn:aws:lambda:us-east-1:123456789012:function:hook",
+                    )
                     .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
                     .body(http_body_util::Full::new(serde_json::to_vec(&p.event).unwrap().into()))
                     .unwrap();
@@ -165,10 +182,19 @@ pub async fn run_function(binary: &Path, env: &[(String, String)], events: Vec<I
             let id = format!("req-{i}");
             let (_, s, d) = started.iter().find(|(sid, _, _)| *sid == id)?;
             let (_, outcome, finished) = answers.iter().find(|(aid, _, _)| *aid == id || aid == "init")?;
-            Some(InvocationResult { outcome: outcome.clone(), started: *s, deadline: *d, finished: *finished })
+            Some(InvocationResult {
+                outcome: outcome.clone(),
+                started: *s,
+                deadline: *d,
+                finished: *finished,
+            })
         })
         .collect();
-    FunctionRun { results, stdout, stderr }
+    FunctionRun {
+        results,
+        stdout,
+        stderr,
+    }
 }
 
 fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R) -> tokio::task::JoinHandle<Vec<String>> {

@@ -24,14 +24,21 @@ pub struct Aws {
 impl Aws {
     pub async fn new(local: &LocalAws) -> Aws {
         let config = local.sdk_config().await;
-        Aws { lambda: aws_sdk_lambda::Client::new(&config), codedeploy: aws_sdk_codedeploy::Client::new(&config) }
+        Aws {
+            lambda: aws_sdk_lambda::Client::new(&config),
+            codedeploy: aws_sdk_codedeploy::Client::new(&config),
+        }
     }
 }
 
 /// A name no other test in this run uses.
 pub fn unique(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// A zip holding `index.py`.
@@ -72,7 +79,13 @@ pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s
                 .await
                 .expect("UpdateFunctionCode");
         }
-        let v = aws.lambda.publish_version().function_name(name).send().await.expect("PublishVersion");
+        let v = aws
+            .lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .expect("PublishVersion");
         published.push(v.version.expect("a version number"));
     }
     published
@@ -80,7 +93,13 @@ pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s
 
 async fn application(aws: &Aws, platform: ComputePlatform) -> String {
     let app = unique("app");
-    aws.codedeploy.create_application().application_name(&app).compute_platform(platform).send().await.expect("CreateApplication");
+    aws.codedeploy
+        .create_application()
+        .application_name(&app)
+        .compute_platform(platform)
+        .send()
+        .await
+        .expect("CreateApplication");
     aws.codedeploy
         .create_deployment_group()
         .application_name(&app)

@@ -25,7 +25,10 @@ async fn pre_traffic(env: &[(&str, &str)], events: Vec<Invoke>) -> FunctionRun {
 }
 
 fn once(event: Value) -> Vec<Invoke> {
-    vec![Invoke { event, timeout: TIMEOUT }]
+    vec![Invoke {
+        event,
+        timeout: TIMEOUT,
+    }]
 }
 
 /// A Lambda deployment from a healthy version 1 to a version 2 running `new_code`.
@@ -51,7 +54,10 @@ async fn a_healthy_new_version_is_reported_succeeded() {
     let (function, deployment) = deployment_to(HEALTHY, 10).await;
     let run = pre_traffic(&[], once(hook_event(&deployment))).await;
 
-    assert_eq!(run.only().outcome.as_ref().map(|o| o["reported"].clone()), Ok(json!("Succeeded")));
+    assert_eq!(
+        run.only().outcome.as_ref().map(|o| o["reported"].clone()),
+        Ok(json!("Succeeded"))
+    );
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
     // The new version itself was invoked, by number, never through the alias.
     let invocations = LocalAws::shared().invocations(&function).await;
@@ -89,7 +95,10 @@ async fn a_function_error_is_reported_failed_with_its_type_and_message() {
     let run = pre_traffic(&[], once(hook_event(&deployment))).await;
     assert_eq!(statuses(&deployment).await, vec!["Failed"]);
     let record = decision_record(&run);
-    assert!(reasons(&record).contains("function error (Unhandled): KeyError: 'orderId'"), "{record}");
+    assert!(
+        reasons(&record).contains("function error (Unhandled): KeyError: 'orderId'"),
+        "{record}"
+    );
 }
 
 #[tokio::test]
@@ -110,17 +119,30 @@ async fn smoke_test_expectations_are_applied_to_the_new_version() {
     let record = decision_record(&run);
     assert_eq!(record["checks"][0]["passed"], true);
     assert_eq!(record["checks"][1]["passed"], false);
-    assert!(reasons(&record).contains(r#"version: /version is missing, expected "2""#), "{record}");
+    assert!(
+        reasons(&record).contains(r#"version: /version is missing, expected "2""#),
+        "{record}"
+    );
 }
 
 #[tokio::test]
 async fn a_hanging_target_is_reported_failed_before_the_deadline() {
     let (_, deployment) = deployment_to(HANGS, 300).await;
     let event = hook_event(&deployment);
-    let run = pre_traffic(&[("REPORT_RESERVE_MS", "2000")], vec![Invoke { event, timeout: Duration::from_secs(8) }]).await;
+    let run = pre_traffic(
+        &[("REPORT_RESERVE_MS", "2000")],
+        vec![Invoke {
+            event,
+            timeout: Duration::from_secs(8),
+        }],
+    )
+    .await;
 
     let result = run.only();
-    assert!(result.finished < result.deadline, "the invocation must end before Lambda's deadline");
+    assert!(
+        result.finished < result.deadline,
+        "the invocation must end before Lambda's deadline"
+    );
     let reports = LocalAws::shared().reports(&deployment).await;
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["status"], "Failed");
@@ -128,7 +150,10 @@ async fn a_hanging_target_is_reported_failed_before_the_deadline() {
     assert!(reported_at < result.deadline, "reported before the deadline");
     // It waited for the budget (deadline minus the reserve), not for the probe's 10 s timeout.
     let waited = reported_at.duration_since(result.started).unwrap();
-    assert!(waited >= Duration::from_secs(5) && waited < Duration::from_secs(8), "{waited:?}");
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
     assert!(reasons(&decision_record(&run)).contains("did not finish in time"));
 }
 
@@ -146,7 +171,10 @@ async fn http_probes_pass_when_up_and_fail_when_down() {
         let record = decision_record(&run);
         assert_eq!(record["target"]["platform"], "ecs");
         assert_eq!(record["target"]["container_port"], 8080);
-        assert!(!run.stdout.join("\n").contains("s3cret"), "probe headers are never logged");
+        assert!(
+            !run.stdout.join("\n").contains("s3cret"),
+            "probe headers are never logged"
+        );
     }
 }
 
@@ -163,7 +191,20 @@ async fn an_ecs_deployment_without_probes_fails_with_a_clear_reason() {
 async fn a_duplicate_delivery_ends_cleanly_with_one_status() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
     let event = hook_event(&deployment);
-    let run = pre_traffic(&[], vec![Invoke { event: event.clone(), timeout: TIMEOUT }, Invoke { event, timeout: TIMEOUT }]).await;
+    let run = pre_traffic(
+        &[],
+        vec![
+            Invoke {
+                event: event.clone(),
+                timeout: TIMEOUT,
+            },
+            Invoke {
+                event,
+                timeout: TIMEOUT,
+            },
+        ],
+    )
+    .await;
 
     let first = run.results[0].as_ref().expect("first answered");
     let second = run.results[1].as_ref().expect("second answered");
@@ -177,12 +218,25 @@ async fn an_event_without_ids_is_an_error_naming_the_field() {
     let run = pre_traffic(&[], once(json!({"DeploymentId": "d-123"}))).await;
     let error = run.only().outcome.clone().expect_err("an invocation error");
     assert_eq!(error["errorType"], "Shiftguard.InvalidEvent");
-    assert!(error["errorMessage"].as_str().unwrap().contains("LifecycleEventHookExecutionId"), "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("LifecycleEventHookExecutionId"),
+        "{error}"
+    );
     assert_eq!(LocalAws::shared().reports("d-123").await.len(), 0);
 
-    let run = pre_traffic(&[], once(json!({"DeploymentId": "", "LifecycleEventHookExecutionId": "h"}))).await;
+    let run = pre_traffic(
+        &[],
+        once(json!({"DeploymentId": "", "LifecycleEventHookExecutionId": "h"})),
+    )
+    .await;
     let error = run.only().outcome.clone().expect_err("an invocation error");
-    assert!(error["errorMessage"].as_str().unwrap().contains("empty DeploymentId"), "{error}");
+    assert!(
+        error["errorMessage"].as_str().unwrap().contains("empty DeploymentId"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -194,7 +248,13 @@ async fn an_unknown_deployment_ends_without_hanging() {
     // invocation returns an error rather than pretending it reported.
     let error = result.outcome.clone().expect_err("an invocation error");
     assert_eq!(error["errorType"], "Shiftguard.ReportFailed");
-    assert!(error["errorMessage"].as_str().unwrap().contains("DeploymentDoesNotExist"), "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("DeploymentDoesNotExist"),
+        "{error}"
+    );
     assert!(reasons(&decision_record(&run)).contains("d-DOESNOTEXIST does not exist"));
     assert!(result.finished.duration_since(started).unwrap() < Duration::from_secs(15));
 }
@@ -202,27 +262,56 @@ async fn an_unknown_deployment_ends_without_hanging() {
 #[tokio::test]
 async fn bad_smoke_tests_are_reported_failed_with_the_parse_error() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
-    let run = pre_traffic(&[("SMOKE_TESTS", r#"[{"name": "health", "lambda": {}"#)], once(hook_event(&deployment))).await;
+    let run = pre_traffic(
+        &[("SMOKE_TESTS", r#"[{"name": "health", "lambda": {}"#)],
+        once(hook_event(&deployment)),
+    )
+    .await;
     assert_eq!(statuses(&deployment).await, vec!["Failed"]);
     let why = reasons(&decision_record(&run));
-    assert!(why.contains("SMOKE_TESTS is not a JSON array of probes: EOF while parsing"), "{why}");
+    assert!(
+        why.contains("SMOKE_TESTS is not a JSON array of probes: EOF while parsing"),
+        "{why}"
+    );
 }
 
 #[tokio::test]
 async fn a_throttled_report_is_retried_and_lands_once() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
     let local = LocalAws::shared();
-    let event = hook_event(&deployment);
-    // Only this hook's reports: faults are global, so match them to nothing else by running now.
     local
-        .inject_fault(json!({"operation": "PutLifecycleEventHookExecutionStatus", "status": 400, "error": "ThrottlingException", "times": 2}))
+        .inject_fault(
+            json!({"operation": "PutLifecycleEventHookExecutionStatus", "deploymentId": deployment,
+            "status": 400, "error": "ThrottlingException", "times": 2}),
+        )
         .await;
-    let before = local.calls().await.len();
-    let run = pre_traffic(&[], once(event)).await;
+    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
-    let puts = local.calls().await[before..].iter().filter(|c| c["operation"] == "PutLifecycleEventHookExecutionStatus").count();
-    assert!(puts >= 3, "two throttled attempts and one that landed, saw {puts}");
+    let puts = local
+        .calls()
+        .await
+        .iter()
+        .filter(|c| {
+            c["operation"] == "PutLifecycleEventHookExecutionStatus" && c["deploymentId"] == deployment.as_str()
+        })
+        .count();
+    assert_eq!(puts, 3, "two throttled attempts and one that landed");
+}
+
+#[tokio::test]
+async fn a_report_that_keeps_failing_is_an_invocation_error_so_lambda_retries() {
+    let (_, deployment) = deployment_to(HEALTHY, 10).await;
+    LocalAws::shared()
+        .inject_fault(
+            json!({"operation": "PutLifecycleEventHookExecutionStatus", "deploymentId": deployment,
+            "status": 503, "error": "ServiceUnavailable", "times": 100}),
+        )
+        .await;
+    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
+    let error = run.only().outcome.clone().expect_err("an invocation error");
+    assert_eq!(error["errorType"], "Shiftguard.ReportFailed");
+    assert!(statuses(&deployment).await.is_empty());
 }
 
 #[tokio::test]
@@ -231,7 +320,14 @@ async fn dry_run_reports_succeeded_and_logs_the_real_verdict() {
     let run = pre_traffic(&[("DRY_RUN", "true")], once(hook_event(&deployment))).await;
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
     let record = decision_record(&run);
-    assert_eq!((record["verdict"].as_str(), record["reported"].as_str(), record["dry_run"].as_bool()), (Some("Failed"), Some("Succeeded"), Some(true)));
+    assert_eq!(
+        (
+            record["verdict"].as_str(),
+            record["reported"].as_str(),
+            record["dry_run"].as_bool()
+        ),
+        (Some("Failed"), Some("Succeeded"), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -242,7 +338,11 @@ async fn target_function_and_version_replace_discovery() {
     // The deployment's AppSpec points at a function that does not exist; the override wins.
     let deployment = lambda_deployment(&aws, "not-this-one", "1", "2").await;
     let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:2");
-    pre_traffic(&[("TARGET_FUNCTION", &function), ("TARGET_VERSION", &arn)], once(hook_event(&deployment))).await;
+    pre_traffic(
+        &[("TARGET_FUNCTION", &function), ("TARGET_VERSION", &arn)],
+        once(hook_event(&deployment)),
+    )
+    .await;
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
     assert_eq!(LocalAws::shared().invocations(&function).await[0]["qualifier"], "2");
 }

@@ -30,7 +30,9 @@ impl PreTrafficConfig {
         Ok(PreTrafficConfig {
             hook: HookSettings::from_lookup(get)?,
             target: TargetOverride::from_lookup(get)?,
-            probes: non_empty(get, "SMOKE_TESTS").map(|json| parse_smoke_tests(&json)).transpose()?,
+            probes: non_empty(get, "SMOKE_TESTS")
+                .map(|json| parse_smoke_tests(&json))
+                .transpose()?,
         })
     }
 }
@@ -48,7 +50,11 @@ mod tests {
 
     #[test]
     fn bad_smoke_tests_keep_the_parse_error() {
-        let e = PreTrafficConfig::from_lookup(&|k| (k == "SMOKE_TESTS").then(|| "[{\"name\":".to_string())).unwrap_err();
-        assert!(e.to_string().starts_with("SMOKE_TESTS is not a JSON array of probes"), "{e}");
+        let e =
+            PreTrafficConfig::from_lookup(&|k| (k == "SMOKE_TESTS").then(|| "[{\"name\":".to_string())).unwrap_err();
+        assert!(
+            e.to_string().starts_with("SMOKE_TESTS is not a JSON array of probes"),
+            "{e}"
+        );
     }
 }

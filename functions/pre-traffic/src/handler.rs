@@ -11,7 +11,10 @@ use shiftguard::target_resolution::resolve_target;
 use crate::config::{PreTrafficConfig, PreTrafficConfigError};
 use crate::smoke_test_runner::run_smoke_tests;
 
-pub const SPEC: HookSpec = HookSpec { hook: "pre-traffic", lifecycle_event: "BeforeAllowTraffic" };
+pub const SPEC: HookSpec = HookSpec {
+    hook: "pre-traffic",
+    lifecycle_event: "BeforeAllowTraffic",
+};
 
 /// Everything the handler talks to, built once in `main`.
 pub struct Deps<R, D, I, H> {
@@ -22,7 +25,10 @@ pub struct Deps<R, D, I, H> {
     pub config: Result<PreTrafficConfig, PreTrafficConfigError>,
 }
 
-pub async fn function_handler<R, D, I, H>(deps: &Deps<R, D, I, H>, event: LambdaEvent<Value>) -> Result<HookOutcome, Diagnostic>
+pub async fn function_handler<R, D, I, H>(
+    deps: &Deps<R, D, I, H>,
+    event: LambdaEvent<Value>,
+) -> Result<HookOutcome, Diagnostic>
 where
     R: HookStatusReporter,
     D: DeploymentReader,
@@ -30,9 +36,19 @@ where
     H: HttpSender,
 {
     let settings = deps.config.as_ref().map(|c| c.hook.clone()).unwrap_or_default();
-    run_hook(&deps.reporter, SPEC, &settings, event.payload, event.context.deadline(), |ctx| evaluate(deps, ctx))
-        .await
-        .map_err(|e| Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() })
+    run_hook(
+        &deps.reporter,
+        SPEC,
+        &settings,
+        event.payload,
+        event.context.deadline(),
+        |ctx| evaluate(deps, ctx),
+    )
+    .await
+    .map_err(|e| Diagnostic {
+        error_type: e.error_type().to_string(),
+        error_message: e.to_string(),
+    })
 }
 
 async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, ctx: CheckContext) -> Evaluation
@@ -65,7 +81,12 @@ where
         }
     };
     let checks = run_smoke_tests(&deps.invoker, &deps.http, &resolved.target, &probes, ctx.budget_end).await;
-    Evaluation { target: Some(resolved.target), deployment: resolved.deployment, checks, failure: None }
+    Evaluation {
+        target: Some(resolved.target),
+        deployment: resolved.deployment,
+        checks,
+        failure: None,
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +130,10 @@ mod tests {
 
     impl FunctionInvoker for Answers {
         async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
-            Ok(Invocation { function_error: self.1.map(Into::into), payload: self.0.as_bytes().to_vec() })
+            Ok(Invocation {
+                function_error: self.1.map(Into::into),
+                payload: self.0.as_bytes().to_vec(),
+            })
         }
     }
 
@@ -124,7 +148,11 @@ mod tests {
     const LAMBDA: &str = include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml");
     const ECS: &str = include_str!("../../../shared/tests/fixtures/appspec-ecs.yaml");
 
-    fn deps(appspec: &'static str, answer: Answers, env: &[(&str, &str)]) -> Deps<Reports, Deployments, Answers, NoHttp> {
+    fn deps(
+        appspec: &'static str,
+        answer: Answers,
+        env: &[(&str, &str)],
+    ) -> Deps<Reports, Deployments, Answers, NoHttp> {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Deps {
             reporter: Reports::default(),
@@ -139,7 +167,10 @@ mod tests {
         let mut ctx = Context::default();
         let deadline = SystemTime::now() + Duration::from_secs(60);
         ctx.deadline = deadline.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
-        LambdaEvent::new(json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "h-1"}), ctx)
+        LambdaEvent::new(
+            json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "h-1"}),
+            ctx,
+        )
     }
 
     async fn run(d: &Deps<Reports, Deployments, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
@@ -155,7 +186,11 @@ mod tests {
 
     #[tokio::test]
     async fn when_the_new_version_throws_should_report_failed() {
-        let d = deps(LAMBDA, Answers(r#"{"errorType":"Boom","errorMessage":"x"}"#, Some("Unhandled")), &[]);
+        let d = deps(
+            LAMBDA,
+            Answers(r#"{"errorType":"Boom","errorMessage":"x"}"#, Some("Unhandled")),
+            &[],
+        );
         assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
     }
 
@@ -179,7 +214,11 @@ mod tests {
 
     #[tokio::test]
     async fn when_an_http_probe_cannot_connect_should_report_failed() {
-        let d = deps(ECS, Answers("{}", None), &[("SMOKE_TESTS", r#"[{"name":"tl","http":{"url":"http://127.0.0.1:9/"}}]"#)]);
+        let d = deps(
+            ECS,
+            Answers("{}", None),
+            &[("SMOKE_TESTS", r#"[{"name":"tl","http":{"url":"http://127.0.0.1:9/"}}]"#)],
+        );
         assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
     }
 
@@ -189,12 +228,43 @@ mod tests {
         assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Succeeded]));
     }
 
+    struct Panics;
+
+    impl FunctionInvoker for Panics {
+        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
+            panic!("index out of bounds: the len is 0 but the index is 3")
+        }
+    }
+
+    #[tokio::test]
+    async fn when_a_check_panics_should_report_failed() {
+        let base = deps(LAMBDA, Answers("{}", None), &[]);
+        let d = Deps {
+            reporter: Reports::default(),
+            deployments: base.deployments,
+            invoker: Panics,
+            http: NoHttp,
+            config: base.config,
+        };
+        let out = function_handler(&d, event("d-1")).await.unwrap();
+        assert_eq!(
+            (out.verdict, d.reporter.0.lock().unwrap().clone()),
+            (Status::Failed, vec![Status::Failed])
+        );
+    }
+
     #[tokio::test]
     async fn when_the_event_has_no_ids_should_error_naming_the_field_and_report_nothing() {
         let d = deps(LAMBDA, Answers("{}", None), &[]);
-        let err = function_handler(&d, LambdaEvent::new(json!({"DeploymentId": "d-1"}), Context::default())).await.unwrap_err();
+        let err = function_handler(&d, LambdaEvent::new(json!({"DeploymentId": "d-1"}), Context::default()))
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type, "Shiftguard.InvalidEvent");
-        assert!(err.error_message.contains("LifecycleEventHookExecutionId"), "{}", err.error_message);
+        assert!(
+            err.error_message.contains("LifecycleEventHookExecutionId"),
+            "{}",
+            err.error_message
+        );
         assert!(d.reporter.0.lock().unwrap().is_empty());
     }
 }

@@ -42,12 +42,17 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
             reasons,
         }
     };
-    let mut last = AttemptResult { passed: false, measured: json!({}), reasons: vec![OUT_OF_TIME.to_string()] };
+    let mut last = AttemptResult {
+        passed: false,
+        measured: json!({}),
+        reasons: vec![OUT_OF_TIME.to_string()],
+    };
     let mut made = 0;
     for attempt in 1..=probe.attempts {
         let now = Instant::now();
         if now >= budget_end {
-            last.reasons.push(format!("{OUT_OF_TIME}: no budget left for attempt {attempt}"));
+            last.reasons
+                .push(format!("{OUT_OF_TIME}: no budget left for attempt {attempt}"));
             break;
         }
         made = attempt;
@@ -61,7 +66,11 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
                 } else {
                     format!("no answer within timeout_ms ({} ms)", probe.timeout.as_millis())
                 };
-                AttemptResult { passed: false, measured: json!({"latency_ms": waited}), reasons: vec![why] }
+                AttemptResult {
+                    passed: false,
+                    measured: json!({"latency_ms": waited}),
+                    reasons: vec![why],
+                }
             }
         };
         if last.passed {
@@ -84,7 +93,11 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
     target: &DeploymentTarget,
     probe: &Probe,
 ) -> AttemptResult {
-    let failed = |reason: String| AttemptResult { passed: false, measured: json!({}), reasons: vec![reason] };
+    let failed = |reason: String| AttemptResult {
+        passed: false,
+        measured: json!({}),
+        reasons: vec![reason],
+    };
     let started = Instant::now();
     let response = match &probe.action {
         ProbeAction::Lambda { payload, function } => {
@@ -102,8 +115,18 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
                 Err(e) => return failed(e),
             }
         }
-        ProbeAction::Http { url, method, headers, body } => {
-            let request = HttpRequest { method: method.clone(), url: url.clone(), headers: headers.clone(), body: body.clone() };
+        ProbeAction::Http {
+            url,
+            method,
+            headers,
+            body,
+        } => {
+            let request = HttpRequest {
+                method: method.clone(),
+                url: url.clone(),
+                headers: headers.clone(),
+                body: body.clone(),
+            };
             match http.send(&request).await {
                 Ok(reply) => ProbeResponse {
                     status: Some(reply.status),
@@ -141,7 +164,11 @@ mod tests {
             self.calls.lock().unwrap().push((f.into(), q.map(Into::into)));
             tokio::time::sleep(self.delay).await;
             let mut a = self.answers.lock().unwrap();
-            if a.is_empty() { Ok(ok(r#"{"statusCode":200}"#)) } else { a.remove(0) }
+            if a.is_empty() {
+                Ok(ok(r#"{"statusCode":200}"#))
+            } else {
+                a.remove(0)
+            }
         }
     }
 
@@ -149,12 +176,18 @@ mod tests {
 
     impl HttpSender for FixedHttp {
         async fn send(&self, _r: &HttpRequest) -> Result<HttpReply, String> {
-            Ok(HttpReply { status: self.0, body: self.1.into() })
+            Ok(HttpReply {
+                status: self.0,
+                body: self.1.into(),
+            })
         }
     }
 
     fn ok(payload: &str) -> Invocation {
-        Invocation { function_error: None, payload: payload.as_bytes().to_vec() }
+        Invocation {
+            function_error: None,
+            payload: payload.as_bytes().to_vec(),
+        }
     }
 
     fn target() -> DeploymentTarget {
@@ -177,15 +210,32 @@ mod tests {
     #[tokio::test]
     async fn invokes_the_target_version_never_the_alias() {
         let inv = ScriptedInvoker::default();
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &[shiftguard::smoke_tests::default_lambda_probe()], far()).await;
+        let out = run_smoke_tests(
+            &inv,
+            &FixedHttp(200, ""),
+            &target(),
+            &[shiftguard::smoke_tests::default_lambda_probe()],
+            far(),
+        )
+        .await;
         assert!(out[0].passed, "{:?}", out[0]);
-        assert_eq!(inv.calls.lock().unwrap().as_slice(), &[("orders".to_string(), Some("7".to_string()))]);
+        assert_eq!(
+            inv.calls.lock().unwrap().as_slice(),
+            &[("orders".to_string(), Some("7".to_string()))]
+        );
     }
 
     #[tokio::test]
     async fn a_function_override_is_invoked_as_named() {
         let inv = ScriptedInvoker::default();
-        run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &probes(r#"[{"name":"it","lambda":{"function":"itest-runner"}}]"#), far()).await;
+        run_smoke_tests(
+            &inv,
+            &FixedHttp(200, ""),
+            &target(),
+            &probes(r#"[{"name":"it","lambda":{"function":"itest-runner"}}]"#),
+            far(),
+        )
+        .await;
         assert_eq!(inv.calls.lock().unwrap()[0], ("itest-runner".to_string(), None));
     }
 
@@ -210,12 +260,18 @@ mod tests {
         let p = probes(r#"[{"name":"warm","lambda":{},"attempts":2,"interval_ms":10}]"#);
         let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, far()).await;
         assert!(!out[0].passed);
-        assert_eq!(out[0].reasons, vec!["failed all 2 attempts; the last one:", "status 500, expected 2xx"]);
+        assert_eq!(
+            out[0].reasons,
+            vec!["failed all 2 attempts; the last one:", "status 500, expected 2xx"]
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_attempt_is_cut_at_timeout_ms() {
-        let inv = ScriptedInvoker { delay: Duration::from_secs(30), ..Default::default() };
+        let inv = ScriptedInvoker {
+            delay: Duration::from_secs(30),
+            ..Default::default()
+        };
         let p = probes(r#"[{"name":"slow","lambda":{},"timeout_ms":2000}]"#);
         let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, far()).await;
         assert_eq!(out[0].reasons, vec!["no answer within timeout_ms (2000 ms)"]);
@@ -223,10 +279,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_hook_budget_cuts_an_attempt_short() {
-        let inv = ScriptedInvoker { delay: Duration::from_secs(30), ..Default::default() };
+        let inv = ScriptedInvoker {
+            delay: Duration::from_secs(30),
+            ..Default::default()
+        };
         let p = probes(r#"[{"name":"slow","lambda":{},"timeout_ms":20000}]"#);
         let started = Instant::now();
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, Instant::now() + Duration::from_secs(5)).await;
+        let out = run_smoke_tests(
+            &inv,
+            &FixedHttp(200, ""),
+            &target(),
+            &p,
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
         assert!(out[0].reasons[0].starts_with(OUT_OF_TIME), "{:?}", out[0].reasons);
         assert_eq!(started.elapsed(), Duration::from_secs(5));
     }
@@ -236,14 +302,34 @@ mod tests {
         let p = probes(r#"[{"name":"up","http":{"url":"http://127.0.0.1:1/health"},"expect":{"body_contains":"UP"}}]"#);
         let up = run_smoke_tests(&ScriptedInvoker::default(), &FixedHttp(200, "UP"), &target(), &p, far()).await;
         assert!(up[0].passed);
-        let down = run_smoke_tests(&ScriptedInvoker::default(), &FixedHttp(503, "DOWN"), &target(), &p, far()).await;
-        assert_eq!(down[0].reasons, vec!["status 503, expected 2xx", "body does not contain \"UP\""]);
+        let down = run_smoke_tests(
+            &ScriptedInvoker::default(),
+            &FixedHttp(503, "DOWN"),
+            &target(),
+            &p,
+            far(),
+        )
+        .await;
+        assert_eq!(
+            down[0].reasons,
+            vec!["status 503, expected 2xx", "body does not contain \"UP\""]
+        );
     }
 
     #[tokio::test]
     async fn an_aws_error_fails_the_probe_with_its_message() {
-        let inv = ScriptedInvoker { answers: Mutex::new(vec![Err("invoking orders:7 failed: AccessDenied".into())]), ..Default::default() };
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &[shiftguard::smoke_tests::default_lambda_probe()], far()).await;
+        let inv = ScriptedInvoker {
+            answers: Mutex::new(vec![Err("invoking orders:7 failed: AccessDenied".into())]),
+            ..Default::default()
+        };
+        let out = run_smoke_tests(
+            &inv,
+            &FixedHttp(200, ""),
+            &target(),
+            &[shiftguard::smoke_tests::default_lambda_probe()],
+            far(),
+        )
+        .await;
         assert_eq!(out[0].reasons, vec!["invoking orders:7 failed: AccessDenied"]);
     }
 }

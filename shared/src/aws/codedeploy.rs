@@ -51,15 +51,21 @@ impl HookStatusReporter for CodeDeployAdapter {
 
 impl DeploymentReader for CodeDeployAdapter {
     async fn deployment(&self, deployment_id: &str) -> Result<DeploymentInfo, LookupError> {
-        let out = self.client.get_deployment().deployment_id(deployment_id).send().await.map_err(|e| {
-            match e.as_service_error() {
+        let out = self
+            .client
+            .get_deployment()
+            .deployment_id(deployment_id)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
                 Some(GetDeploymentError::DeploymentDoesNotExistException(_)) => {
                     LookupError::NoSuchDeployment(deployment_id.to_string())
                 }
                 _ => LookupError::Aws(format!("GetDeployment {deployment_id}: {}", DisplayErrorContext(&e))),
-            }
-        })?;
-        let info = out.deployment_info.ok_or_else(|| LookupError::NoSuchDeployment(deployment_id.to_string()))?;
+            })?;
+        let info = out
+            .deployment_info
+            .ok_or_else(|| LookupError::NoSuchDeployment(deployment_id.to_string()))?;
         let application = info.application_name.unwrap_or_default();
         let revision = info.revision.ok_or_else(|| LookupError::UnsupportedRevision {
             deployment_id: deployment_id.to_string(),
@@ -73,7 +79,10 @@ impl DeploymentReader for CodeDeployAdapter {
         Ok(DeploymentInfo {
             application,
             deployment_group: info.deployment_group_name.unwrap_or_default(),
-            compute_platform: info.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
+            compute_platform: info
+                .compute_platform
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
             created_at: info.create_time.and_then(|t| {
                 let ms = t.to_millis().ok()?;
                 SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(u64::try_from(ms).ok()?))
@@ -112,8 +121,16 @@ impl CodeDeployAdapter {
             .revision(revision.clone())
             .send()
             .await
-            .map_err(|e| LookupError::Aws(format!("GetApplicationRevision {application}: {}", DisplayErrorContext(&e))))?;
-        out.revision.as_ref().and_then(inline_content).ok_or_else(|| unsupported(&revision))
+            .map_err(|e| {
+                LookupError::Aws(format!(
+                    "GetApplicationRevision {application}: {}",
+                    DisplayErrorContext(&e)
+                ))
+            })?;
+        out.revision
+            .as_ref()
+            .and_then(inline_content)
+            .ok_or_else(|| unsupported(&revision))
     }
 }
 
@@ -133,7 +150,9 @@ mod tests {
     use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentOutput;
     use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
     use aws_sdk_codedeploy::types::error::{DeploymentDoesNotExistException, LifecycleEventAlreadyCompletedException};
-    use aws_sdk_codedeploy::types::{AppSpecContent, ComputePlatform, DeploymentInfo as SdkInfo, RevisionLocationType, S3Location};
+    use aws_sdk_codedeploy::types::{
+        AppSpecContent, ComputePlatform, DeploymentInfo as SdkInfo, RevisionLocationType, S3Location,
+    };
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     const APPSPEC: &str = include_str!("../../tests/fixtures/appspec-lambda.yaml");
@@ -157,7 +176,10 @@ mod tests {
         if let Some(content) = content {
             c = c.content(content);
         }
-        RevisionLocation::builder().revision_type(RevisionLocationType::AppSpecContent).app_spec_content(c.build()).build()
+        RevisionLocation::builder()
+            .revision_type(RevisionLocationType::AppSpecContent)
+            .app_spec_content(c.build())
+            .build()
     }
 
     #[tokio::test]
@@ -170,7 +192,10 @@ mod tests {
             })
             .then_output(|| PutLifecycleEventHookExecutionStatusOutput::builder().build());
         let client = mock_client!(aws_sdk_codedeploy, [&rule]);
-        CodeDeployAdapter::new(client).report("d-1", "h-1", Status::Failed).await.unwrap();
+        CodeDeployAdapter::new(client)
+            .report("d-1", "h-1", Status::Failed)
+            .await
+            .unwrap();
         assert_eq!(rule.num_calls(), 1);
     }
 
@@ -178,23 +203,32 @@ mod tests {
     async fn an_already_completed_event_is_told_apart() {
         let rule = mock!(Client::put_lifecycle_event_hook_execution_status).then_error(|| {
             PutLifecycleEventHookExecutionStatusError::LifecycleEventAlreadyCompletedException(
-                LifecycleEventAlreadyCompletedException::builder().message("done").build(),
+                LifecycleEventAlreadyCompletedException::builder()
+                    .message("done")
+                    .build(),
             )
         });
         let client = mock_client!(aws_sdk_codedeploy, [&rule]);
-        let err = CodeDeployAdapter::new(client).report("d-1", "h-1", Status::Succeeded).await.unwrap_err();
+        let err = CodeDeployAdapter::new(client)
+            .report("d-1", "h-1", Status::Succeeded)
+            .await
+            .unwrap_err();
         assert_eq!(err, ReportError::AlreadyCompleted);
     }
 
     #[tokio::test]
     async fn inline_appspec_content_needs_one_call() {
         let get = mock!(Client::get_deployment).then_output(|| deployment(appspec_revision(Some(APPSPEC))));
-        let rev = mock!(Client::get_application_revision).then_output(|| GetApplicationRevisionOutput::builder().build());
+        let rev =
+            mock!(Client::get_application_revision).then_output(|| GetApplicationRevisionOutput::builder().build());
         let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&get, &rev]);
         let info = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap();
         assert_eq!(info.appspec, APPSPEC);
         assert_eq!(info.compute_platform, "Lambda");
-        assert_eq!(info.created_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+        assert_eq!(
+            info.created_at,
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
         assert_eq!((get.num_calls(), rev.num_calls()), (1, 0));
     }
 
@@ -206,7 +240,11 @@ mod tests {
                 r.application_name() == Some("orders")
                     && r.revision().and_then(|r| r.app_spec_content()).and_then(|c| c.sha256()) == Some("abc")
             })
-            .then_output(|| GetApplicationRevisionOutput::builder().revision(appspec_revision(Some(APPSPEC))).build());
+            .then_output(|| {
+                GetApplicationRevisionOutput::builder()
+                    .revision(appspec_revision(Some(APPSPEC)))
+                    .build()
+            });
         let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&get, &rev]);
         let info = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap();
         assert_eq!(info.appspec, APPSPEC);

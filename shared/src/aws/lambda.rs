@@ -34,7 +34,10 @@ impl FunctionInvoker for LambdaAdapter {
                 let q = qualifier.map(|q| format!(":{q}")).unwrap_or_default();
                 format!("invoking {function}{q} failed: {}", DisplayErrorContext(&e))
             })?;
-        Ok(Invocation { function_error: out.function_error, payload: out.payload.map(Blob::into_inner).unwrap_or_default() })
+        Ok(Invocation {
+            function_error: out.function_error,
+            payload: out.payload.map(Blob::into_inner).unwrap_or_default(),
+        })
     }
 }
 
@@ -61,7 +64,10 @@ mod tests {
                     .build()
             });
         let client = mock_client!(aws_sdk_lambda, [&rule]);
-        let inv = LambdaAdapter::new(client).invoke("orders", Some("7"), b"{}".to_vec()).await.unwrap();
+        let inv = LambdaAdapter::new(client)
+            .invoke("orders", Some("7"), b"{}".to_vec())
+            .await
+            .unwrap();
         assert_eq!(inv.function_error.as_deref(), Some("Unhandled"));
         assert_eq!(inv.payload, br#"{"errorType":"Boom"}"#);
         assert_eq!(rule.num_calls(), 1);

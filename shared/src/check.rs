@@ -13,6 +13,12 @@ pub struct CheckOutcome {
     pub expected: Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Too little data to judge; `passed` then says how `ON_INSUFFICIENT_DATA` resolved it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive: bool,
+    /// What a passing check wants said anyway (why it was inconclusive, why it was skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl CheckOutcome {
@@ -25,6 +31,8 @@ impl CheckOutcome {
             measured: Value::Null,
             expected: Value::Null,
             reasons: vec![reason.into()],
+            inconclusive: false,
+            note: None,
         }
     }
 }

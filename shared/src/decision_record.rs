@@ -22,6 +22,8 @@ pub struct DecisionRecord {
     pub deployment_group: Option<String>,
     pub target: Option<DeploymentTarget>,
     pub checks: Vec<CheckOutcome>,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub inputs: serde_json::Value,
     /// The real judgement.
     pub verdict: Status,
     pub reasons: Vec<String>,

@@ -117,6 +117,24 @@ pub fn parse_u64(
     }
 }
 
+pub fn parse_f64(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>, ConfigError> {
+    match non_empty(get, variable) {
+        None => Ok(None),
+        Some(v) => match v.parse::<f64>() {
+            Ok(n) if n.is_finite() && (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::Unusable {
+                variable,
+                problem: format!("{v:?} is not a number from {min} to {max}"),
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +174,20 @@ mod tests {
         assert!(e.to_string().starts_with("REPORT_RESERVE_MS is not valid"), "{e}");
         let e = HookSettings::from_lookup(&env(&[("REPORT_RESERVE_MS", "0")])).unwrap_err();
         assert!(e.to_string().contains("from 1 to 900000"), "{e}");
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let get = env(&[("X", "0.5"), ("Y", "NaN"), ("Z", "101")]);
+        assert_eq!(parse_f64(&get, "X", 0.0, 100.0), Ok(Some(0.5)));
+        assert!(
+            parse_f64(&get, "Y", 0.0, 100.0)
+                .unwrap_err()
+                .to_string()
+                .starts_with("Y is not valid")
+        );
+        assert!(parse_f64(&get, "Z", 0.0, 100.0).is_err());
+        assert_eq!(parse_f64(&get, "unset", 0.0, 100.0), Ok(None));
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Evaluation {
     pub checks: Vec<CheckOutcome>,
     /// A failure outside any one check (target not found, bad configuration).
     pub failure: Option<String>,
+    /// What else went into the verdict (a metric window, the calls made), for the record.
+    pub inputs: Value,
 }
 
 impl Evaluation {
@@ -185,6 +187,7 @@ where
         deployment_group: evaluation.deployment.as_ref().map(|d| d.deployment_group.clone()),
         target: evaluation.target,
         checks: evaluation.checks,
+        inputs: evaluation.inputs,
         verdict: verdict.status,
         reasons: verdict.reasons,
         dry_run: settings.dry_run,

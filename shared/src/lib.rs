@@ -1,7 +1,8 @@
 //! shiftguard's validation core, shared by every hook.
 //!
 //! The pure part knows nothing of AWS: [`appspec`], [`target`], [`smoke_tests`],
-//! [`probe_evaluation`], [`check`], [`verdict`], [`env_config`]. [`ports`] names the few
+//! [`probe_evaluation`], [`check`], [`verdict`], [`env_config`], and for the post-traffic gate
+//! [`statistics`], [`metric_query`], [`metric_checks`], [`gate_settings`], [`metric_gate`]. [`ports`] names the few
 //! capabilities the hooks need; [`aws`] and [`http_probe`] implement them. [`hook_runner`]
 //! is the lifecycle hook contract every hook runs under.
 
@@ -10,11 +11,17 @@ pub mod aws;
 pub mod check;
 pub mod decision_record;
 pub mod env_config;
+pub mod gate_settings;
 pub mod hook_runner;
 pub mod http_probe;
+pub mod metric_checks;
+pub mod metric_gate;
+pub mod metric_plan;
+pub mod metric_query;
 pub mod ports;
 pub mod probe_evaluation;
 pub mod smoke_tests;
+pub mod statistics;
 pub mod target;
 pub mod target_resolution;
 pub mod verdict;

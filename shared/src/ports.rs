@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
+use crate::metric_query::{MetricQuery, MetricWindow};
 use crate::verdict::Status;
 
 /// Reports a lifecycle hook's status to CodeDeploy.
@@ -92,4 +93,14 @@ pub struct HttpRequest {
 pub struct HttpReply {
     pub status: u16,
     pub body: String,
+}
+
+/// Reads many metrics in one `GetMetricData` call (following `NextToken`): the values of each
+/// query by its id. A query without datapoints may be missing from the map.
+pub trait MetricReader: Send + Sync {
+    fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        window: MetricWindow,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, Vec<f64>>, String>> + Send;
 }

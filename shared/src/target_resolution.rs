@@ -43,7 +43,20 @@ pub async fn resolve_target(
         });
     }
     let deployment = reader.deployment(deployment_id).await?;
-    let target = match parse_appspec(&deployment.appspec)? {
+    let target = target_of(deployment_id, &deployment, overrides)?;
+    Ok(ResolvedTarget {
+        target,
+        deployment: Some(deployment),
+    })
+}
+
+/// The target a deployment's AppSpec names, with `TARGET_FUNCTION`/`TARGET_VERSION` applied.
+pub fn target_of(
+    deployment_id: &str,
+    deployment: &DeploymentInfo,
+    overrides: &TargetOverride,
+) -> Result<DeploymentTarget, ResolveError> {
+    match parse_appspec(&deployment.appspec)? {
         DeploymentTarget::Lambda(mut t) => {
             if let Some(f) = &overrides.function {
                 t.function_name = f.clone();
@@ -51,17 +64,13 @@ pub async fn resolve_target(
             if let Some(v) = &overrides.version {
                 t.target_version = v.clone();
             }
-            DeploymentTarget::Lambda(t)
+            Ok(DeploymentTarget::Lambda(t))
         }
         DeploymentTarget::Ecs(_) if overrides != &TargetOverride::default() => {
-            return Err(ResolveError::OverrideOnEcs(deployment_id.to_string()));
+            Err(ResolveError::OverrideOnEcs(deployment_id.to_string()))
         }
-        ecs => ecs,
-    };
-    Ok(ResolvedTarget {
-        target,
-        deployment: Some(deployment),
-    })
+        ecs => Ok(ecs),
+    }
 }
 
 #[cfg(test)]

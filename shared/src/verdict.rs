@@ -53,9 +53,15 @@ impl Verdict {
             })
             .collect();
         if reasons.is_empty() {
+            let mut reasons = vec![format!("all {} checks passed", checks.len())];
+            reasons.extend(
+                checks
+                    .iter()
+                    .filter_map(|c| c.note.as_ref().map(|n| format!("{}: {n}", c.name))),
+            );
             Verdict {
                 status: Status::Succeeded,
-                reasons: vec![format!("all {} checks passed", checks.len())],
+                reasons,
             }
         } else {
             Verdict {
@@ -79,7 +85,21 @@ mod tests {
             measured: Value::Null,
             expected: Value::Null,
             reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            inconclusive: false,
+            note: None,
         }
+    }
+
+    #[test]
+    fn notes_of_passing_checks_are_kept_in_the_reasons() {
+        let mut c = outcome("error-rate", true, &[]);
+        c.inconclusive = true;
+        c.note = Some("inconclusive: 3 invocations".into());
+        let v = Verdict::of_checks(&[c]);
+        assert_eq!(
+            v.reasons,
+            vec!["all 1 checks passed", "error-rate: inconclusive: 3 invocations"]
+        );
     }
 
     #[test]

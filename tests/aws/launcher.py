@@ -9,6 +9,9 @@ differently from AWS in the ways shiftguard depends on:
   AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
 - Lambda Invoke runs the function's real Python handler from its zip, for the exact version
   asked for, in-process, with the function's timeout; moto's own invoke needs Docker.
+- CloudWatch over smithy-rpc-v2-cbor (the protocol of the Rust SDK), bridged to moto's JSON
+  protocol with botocore's CBOR parser and serializer; percentile statistics (p99) in
+  GetMetricData, which moto leaves empty; every GetMetricData request recorded.
 - Fault injection per operation, optionally only for one deploymentId (error status and
   code, delay, dropped connection), and
   read-only views of what happened, under /_shiftguard/.
@@ -33,9 +36,13 @@ import types
 import zipfile
 from urllib.parse import parse_qs, unquote
 
+from botocore.parsers import RpcV2CBORParser
+from botocore.serialize import RpcV2CBORSerializer
+from botocore.session import get_session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from moto.awslambda.models import lambda_backends
+from moto.cloudwatch.models import Statistics
 from moto.codedeploy import responses as cd_responses
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.codedeploy.models import codedeploy_backends
@@ -52,6 +59,7 @@ REPORTS = []  # hook statuses, in the order they were accepted
 INVOCATIONS = []  # Lambda invocations: function, qualifier, version, payload
 CALLS = []  # every AWS operation seen: {"service", "operation", "deploymentId"}
 FAULTS = []  # injected faults, consumed in order
+METRIC_REQUESTS = []  # GetMetricData requests, decoded
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
@@ -222,6 +230,110 @@ def invoke(environ, start_response, name, body):
     return [payload]
 
 
+# --- CloudWatch: smithy-rpc-v2-cbor, percentiles ---------------------------------------
+
+CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+_CLOUDWATCH = get_session().get_service_model("cloudwatch")
+
+
+def _percentile(self, stat, _plain=Statistics.get_statistics_for_type):
+    match = re.fullmatch(r"p(\d{1,2}(?:\.\d+)?)", stat)
+    if not match:
+        return _plain(self, stat)
+    values = sorted(self.metric_single_values_list)
+    if not values:
+        return None
+    rank = max(1, -(-float(match.group(1)) * len(values) // 100))  # nearest rank
+    return values[int(rank) - 1]
+
+
+Statistics.get_statistics_for_type = _percentile
+
+
+def _json_default(value):
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot bridge {type(value).__name__}")
+
+
+def _prune(value, shape):
+    """Keeps what the output shape knows, so botocore's serializer accepts moto's answer."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k: _prune(v, shape.members[k]) for k, v in value.items() if k in shape.members and v is not None}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_prune(v, shape.member) for v in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: _prune(v, shape.value) for k, v in value.items()}
+    return value
+
+
+def _cbor_head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+    raise ValueError("too long")
+
+
+def _cbor_text(text):
+    data = text.encode()
+    return _cbor_head(3, len(data)) + data
+
+
+def _call(app, environ):
+    captured = {}
+
+    def start(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    body = b"".join(app(environ, start))
+    return int(captured["status"].split()[0]), body
+
+
+def cbor_bridge(environ, start_response, body, app, prefix, operation):
+    params = RpcV2CBORParser()._initial_body_parse(body) or {}
+    if operation == "GetMetricData":
+        with LOCK:
+            METRIC_REQUESTS.append(json.loads(json.dumps(params, default=_json_default)))
+    forwarded = json.dumps(params, default=_json_default).encode()
+    inner = dict(environ)
+    inner.update(
+        {
+            "PATH_INFO": "/",
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "CONTENT_LENGTH": str(len(forwarded)),
+            "HTTP_X_AMZ_TARGET": f"{prefix}.{operation}",
+            "wsgi.input": io.BytesIO(forwarded),
+        }
+    )
+    inner.pop("HTTP_SMITHY_PROTOCOL", None)
+    status, answer = _call(app, inner)
+    headers = [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")]
+    if status < 300:
+        shape = _CLOUDWATCH.operation_model(operation).output_shape
+        out = bytearray()
+        if shape is not None:
+            RpcV2CBORSerializer()._serialize_data_item(out, _prune(json.loads(answer or b"{}"), shape), shape)
+        else:
+            out.extend(b"\xa0")
+        start_response(f"{status} OK", headers + [("Content-Length", str(len(out)))])
+        return [bytes(out)]
+    try:
+        error = json.loads(answer)
+    except ValueError:
+        error = {"__type": "InternalFailure", "message": answer.decode(errors="replace")}
+    code = str(error.get("__type") or error.get("code") or "InternalFailure").rsplit("#", 1)[-1]
+    message = str(error.get("message") or error.get("Message") or "")
+    out = b"\xa2" + _cbor_text("__type") + _cbor_text(code) + _cbor_text("message") + _cbor_text(message)
+    headers += [("x-amzn-query-error", f"{code};Sender"), ("Content-Length", str(len(out)))]
+    start_response(f"{status} Error", headers)
+    return [out]
+
+
 # --- Routing, faults, views -------------------------------------------------------------
 
 
@@ -280,6 +392,8 @@ def _control(environ, start_response, body):
             return _json(start_response, "200 OK", INVOCATIONS)
         if path == "/_shiftguard/calls":
             return _json(start_response, "200 OK", CALLS)
+        if path == "/_shiftguard/metric-data-requests":
+            return _json(start_response, "200 OK", METRIC_REQUESTS)
         if path == "/_shiftguard/faults" and method == "POST":
             fault = json.loads(body)
             fault.setdefault("times", 1)
@@ -328,6 +442,9 @@ class App:
                     ],
                 )
                 return [body_out]
+        cbor = CBOR_PATH.match(path)
+        if cbor and cbor.group(1) == _CLOUDWATCH.metadata["targetPrefix"]:
+            return cbor_bridge(environ, start_response, body, self.moto, cbor.group(1), cbor.group(2))
         match = INVOKE_PATH.match(path)
         if match and environ["REQUEST_METHOD"] == "POST":
             answer = invoke(environ, start_response, unquote(match.group(1)), body)

@@ -76,7 +76,7 @@ where
                 ),
                 target: Some(resolved.target),
                 deployment: resolved.deployment,
-                checks: Vec::new(),
+                ..Evaluation::default()
             };
         }
     };
@@ -85,7 +85,7 @@ where
         target: Some(resolved.target),
         deployment: resolved.deployment,
         checks,
-        failure: None,
+        ..Evaluation::default()
     }
 }
 

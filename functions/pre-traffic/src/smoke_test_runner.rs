@@ -40,6 +40,8 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
             measured,
             expected: expected_of(&probe.expect),
             reasons,
+            inconclusive: false,
+            note: None,
         }
     };
     let mut last = AttemptResult {

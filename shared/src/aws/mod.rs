@@ -1,9 +1,11 @@
 //! Thin adapters from the ports to the AWS SDK clients. No judgement happens here.
 
+mod cloudwatch;
 mod codedeploy;
 mod lambda;
 mod sdk_config;
 
+pub use cloudwatch::CloudWatchAdapter;
 pub use codedeploy::CodeDeployAdapter;
 pub use lambda::LambdaAdapter;
 pub use sdk_config::load_sdk_config;

@@ -1,0 +1,62 @@
+//! The post-traffic hook's configuration, read once at cold start.
+//! A bad value does not stop the function: every invocation then reports `Failed` naming it.
+
+use shiftguard::env_config::{ConfigError, HookSettings, TargetOverride, non_empty};
+use shiftguard::gate_settings::GateSettings;
+use shiftguard::metric_checks::{MetricCheck, MetricChecksError, parse_metric_checks};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostTrafficConfig {
+    pub hook: HookSettings,
+    pub target: TargetOverride,
+    pub gate: GateSettings,
+    /// `METRIC_CHECKS`; empty when unset.
+    pub metric_checks: Vec<MetricCheck>,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PostTrafficConfigError {
+    #[error(transparent)]
+    Env(#[from] ConfigError),
+    #[error(transparent)]
+    MetricChecks(#[from] MetricChecksError),
+}
+
+impl PostTrafficConfig {
+    pub fn from_env() -> Result<Self, PostTrafficConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PostTrafficConfigError> {
+        Ok(PostTrafficConfig {
+            hook: HookSettings::from_lookup(get)?,
+            target: TargetOverride::from_lookup(get)?,
+            gate: GateSettings::from_lookup(get)?,
+            metric_checks: non_empty(get, "METRIC_CHECKS")
+                .map(|j| parse_metric_checks(&j))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_means_the_documented_defaults() {
+        let c = PostTrafficConfig::from_lookup(&|_| None).unwrap();
+        assert_eq!(c.gate, GateSettings::default());
+        assert!(c.metric_checks.is_empty());
+    }
+
+    #[test]
+    fn a_bad_threshold_names_its_variable() {
+        let e = PostTrafficConfig::from_lookup(&|k| (k == "MAX_ERROR_RATE").then(|| "one".to_string())).unwrap_err();
+        assert!(e.to_string().starts_with("MAX_ERROR_RATE is not valid"), "{e}");
+        let e = PostTrafficConfig::from_lookup(&|k| (k == "METRIC_CHECKS").then(|| "{".to_string())).unwrap_err();
+        assert!(e.to_string().starts_with("METRIC_CHECKS is not a JSON array"), "{e}");
+    }
+}

@@ -1,0 +1,305 @@
+//! The AfterAllowTraffic handler: read the deployment, fetch every metric of the verdict in one
+//! `GetMetricData` call, judge, report once.
+
+use std::time::SystemTime;
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::metric_plan::MetricPlan;
+use shiftguard::metric_query::MetricWindow;
+use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader};
+use shiftguard::target_resolution::target_of;
+
+use crate::config::{PostTrafficConfig, PostTrafficConfigError};
+
+pub const SPEC: HookSpec = HookSpec {
+    hook: "post-traffic",
+    lifecycle_event: "AfterAllowTraffic",
+};
+
+/// Everything the handler talks to, built once in `main`.
+pub struct Deps<R, D, M> {
+    pub reporter: R,
+    pub deployments: D,
+    pub metrics: M,
+    pub config: Result<PostTrafficConfig, PostTrafficConfigError>,
+}
+
+pub async fn function_handler<R, D, M>(
+    deps: &Deps<R, D, M>,
+    event: LambdaEvent<Value>,
+) -> Result<HookOutcome, Diagnostic>
+where
+    R: HookStatusReporter,
+    D: DeploymentReader,
+    M: MetricReader,
+{
+    let settings = deps.config.as_ref().map(|c| c.hook.clone()).unwrap_or_default();
+    run_hook(
+        &deps.reporter,
+        SPEC,
+        &settings,
+        event.payload,
+        event.context.deadline(),
+        |ctx| evaluate(deps, ctx),
+    )
+    .await
+    .map_err(|e| Diagnostic {
+        error_type: e.error_type().to_string(),
+        error_message: e.to_string(),
+    })
+}
+
+fn epoch_s(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn evaluate<R, D, M>(deps: &Deps<R, D, M>, ctx: CheckContext) -> Evaluation
+where
+    D: DeploymentReader,
+    M: MetricReader,
+{
+    let config = match &deps.config {
+        Ok(c) => c,
+        Err(e) => return Evaluation::failed(format!("the hook is misconfigured: {e}")),
+    };
+    // Always read the deployment: its start bounds the window, and its AppSpec names the alias.
+    let deployment = match deps.deployments.deployment(&ctx.deployment_id).await {
+        Ok(d) => d,
+        Err(e) => return Evaluation::failed(format!("could not read the deployment: {e}")),
+    };
+    let target = match target_of(&ctx.deployment_id, &deployment, &config.target) {
+        Ok(t) => t,
+        Err(e) => {
+            return Evaluation {
+                deployment: Some(deployment),
+                ..Evaluation::failed(e.to_string())
+            };
+        }
+    };
+    let end = SystemTime::now();
+    let start = match (config.gate.window, deployment.created_at) {
+        (Some(window), _) => end - window,
+        (None, Some(created)) => created,
+        (None, None) => {
+            return Evaluation {
+                target: Some(target),
+                deployment: Some(deployment),
+                ..Evaluation::failed(
+                    "the deployment has no createTime to start the metric window from: set WINDOW_MINUTES",
+                )
+            };
+        }
+    };
+    let plan = match MetricPlan::new(&target, &config.gate, &config.metric_checks) {
+        Ok(p) => p,
+        Err(e) => {
+            return Evaluation {
+                target: Some(target),
+                deployment: Some(deployment),
+                ..Evaluation::failed(e.to_string())
+            };
+        }
+    };
+    let window = MetricWindow::new(start, end);
+    let inputs = json!({
+        "window": {"start": epoch_s(window.start), "end": epoch_s(window.end), "period_s": window.period_s},
+        "metric_queries": plan.queries.len(),
+        "get_metric_data_calls": 1,
+        "thresholds": config.gate,
+    });
+    match deps.metrics.metric_data(&plan.queries, window).await {
+        Ok(values) => Evaluation {
+            target: Some(target),
+            deployment: Some(deployment),
+            checks: plan.judge(&values, &config.gate),
+            failure: None,
+            inputs,
+        },
+        Err(e) => Evaluation {
+            target: Some(target),
+            deployment: Some(deployment),
+            inputs,
+            ..Evaluation::failed(format!("could not read the metrics: {e}"))
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use shiftguard::metric_query::MetricQuery;
+    use shiftguard::ports::{DeploymentInfo, LookupError, ReportError};
+    use shiftguard::verdict::Status;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct Reports(Mutex<Vec<Status>>);
+
+    impl HookStatusReporter for Reports {
+        async fn report(&self, _d: &str, _h: &str, s: Status) -> Result<(), ReportError> {
+            self.0.lock().unwrap().push(s);
+            Ok(())
+        }
+    }
+
+    struct Deployments {
+        appspec: &'static str,
+        created_at: Option<SystemTime>,
+    }
+
+    impl DeploymentReader for Deployments {
+        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+            if id == "d-unknown" {
+                return Err(LookupError::NoSuchDeployment(id.into()));
+            }
+            Ok(DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: "orders-dg".into(),
+                compute_platform: "Lambda".into(),
+                created_at: self.created_at,
+                appspec: self.appspec.into(),
+            })
+        }
+    }
+
+    /// Answers from a table of values by query id; records every call.
+    #[derive(Default)]
+    struct Metrics {
+        values: BTreeMap<String, Vec<f64>>,
+        calls: Mutex<Vec<(Vec<MetricQuery>, MetricWindow)>>,
+        fail: bool,
+    }
+
+    impl MetricReader for Metrics {
+        async fn metric_data(&self, q: &[MetricQuery], w: MetricWindow) -> Result<BTreeMap<String, Vec<f64>>, String> {
+            self.calls.lock().unwrap().push((q.to_vec(), w));
+            if self.fail {
+                Err("GetMetricData failed: AccessDenied".into())
+            } else {
+                Ok(self.values.clone())
+            }
+        }
+    }
+
+    const LAMBDA: &str = include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml");
+    const ECS: &str = include_str!("../../../shared/tests/fixtures/appspec-ecs.yaml");
+
+    fn metrics(pairs: &[(&str, f64)]) -> Metrics {
+        Metrics {
+            values: pairs.iter().map(|(k, v)| (k.to_string(), vec![*v])).collect(),
+            ..Metrics::default()
+        }
+    }
+
+    fn deps(appspec: &'static str, m: Metrics, env: &[(&str, &str)]) -> Deps<Reports, Deployments, Metrics> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Deps {
+            reporter: Reports::default(),
+            deployments: Deployments {
+                appspec,
+                created_at: Some(SystemTime::now() - Duration::from_secs(600)),
+            },
+            metrics: m,
+            config: PostTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+        }
+    }
+
+    fn event(id: &str) -> LambdaEvent<Value> {
+        let mut ctx = Context::default();
+        let deadline = SystemTime::now() + Duration::from_secs(60);
+        ctx.deadline = deadline.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+        LambdaEvent::new(json!({"DeploymentId": id, "LifecycleEventHookExecutionId": "h-1"}), ctx)
+    }
+
+    async fn run(d: &Deps<Reports, Deployments, Metrics>) -> (Status, Vec<Status>) {
+        let out = function_handler(d, event("d-1")).await.unwrap();
+        (out.verdict, d.reporter.0.lock().unwrap().clone())
+    }
+
+    #[tokio::test]
+    async fn when_the_new_version_is_clean_should_report_succeeded_after_one_metric_call() {
+        let d = deps(
+            LAMBDA,
+            metrics(&[
+                ("new_invocations", 1000.0),
+                ("new_errors", 2.0),
+                ("old_invocations", 1000.0),
+                ("old_errors", 2.0),
+            ]),
+            &[],
+        );
+        assert_eq!(run(&d).await, (Status::Succeeded, vec![Status::Succeeded]));
+        let calls = d.metrics.calls.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        // The window starts at the deployment's createTime.
+        assert!(calls[0].1.period_s >= 600);
+    }
+
+    #[tokio::test]
+    async fn when_errors_are_high_should_report_failed() {
+        let d = deps(
+            LAMBDA,
+            metrics(&[("new_invocations", 1000.0), ("new_errors", 50.0)]),
+            &[],
+        );
+        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn window_minutes_replaces_the_deployment_start() {
+        let d = deps(LAMBDA, metrics(&[]), &[("WINDOW_MINUTES", "2")]);
+        run(&d).await;
+        assert_eq!(d.metrics.calls.lock().unwrap()[0].1.period_s, 120);
+    }
+
+    #[tokio::test]
+    async fn when_metrics_cannot_be_read_should_report_failed() {
+        let d = deps(
+            LAMBDA,
+            Metrics {
+                fail: true,
+                ..Metrics::default()
+            },
+            &[],
+        );
+        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_a_threshold_is_bad_should_report_failed_without_reading_metrics() {
+        let d = deps(LAMBDA, metrics(&[]), &[("CONFIDENCE", "95%")]);
+        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+        assert!(d.metrics.calls.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn when_ecs_has_no_metric_checks_should_report_failed() {
+        let d = deps(ECS, metrics(&[]), &[]);
+        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn when_ecs_has_metric_checks_should_judge_them() {
+        let checks = r#"[{"name":"green-5xx","namespace":"AWS/ApplicationELB","numerator":{"metric":"HTTPCode_Target_5XX_Count"},"denominator":{"metric":"RequestCount"},"max_rate":1}]"#;
+        let d = deps(
+            ECS,
+            metrics(&[("check0_num", 1.0), ("check0_den", 1000.0)]),
+            &[("METRIC_CHECKS", checks)],
+        );
+        assert_eq!(run(&d).await, (Status::Succeeded, vec![Status::Succeeded]));
+    }
+
+    #[tokio::test]
+    async fn when_the_deployment_is_unknown_should_report_failed() {
+        let d = deps(LAMBDA, metrics(&[]), &[]);
+        let out = function_handler(&d, event("d-unknown")).await.unwrap();
+        assert_eq!(out.verdict, Status::Failed);
+    }
+}

@@ -1,0 +1,286 @@
+//! `METRIC_CHECKS`: extra checks the post-traffic gate evaluates in the same `GetMetricData`
+//! call, for ECS (ALB target groups), API Gateway, or anything else in CloudWatch.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::metric_query::{MetricRef, is_valid_stat};
+
+pub const MAX_METRIC_CHECKS: usize = 50;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricCheck {
+    pub name: String,
+    pub kind: MetricCheckKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricCheckKind {
+    /// numerator/denominator as a rate in percent, judged like the error rate (Wilson bound,
+    /// minimum sample, threshold).
+    Ratio {
+        numerator: MetricRef,
+        denominator: MetricRef,
+        max_rate_pct: f64,
+    },
+    /// One metric against bounds.
+    Threshold {
+        metric: MetricRef,
+        max: Option<f64>,
+        min: Option<f64>,
+    },
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum MetricChecksError {
+    #[error("METRIC_CHECKS is not a JSON array of checks: {0}")]
+    Syntax(String),
+    #[error("METRIC_CHECKS lists {0} checks; at most {MAX_METRIC_CHECKS} are allowed")]
+    TooMany(usize),
+    #[error("METRIC_CHECKS check {index} ({name}): {problem}")]
+    Invalid {
+        index: usize,
+        name: String,
+        problem: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: Option<String>,
+    namespace: Option<String>,
+    numerator: Option<RawMetric>,
+    denominator: Option<RawMetric>,
+    max_rate: Option<f64>,
+    metric: Option<String>,
+    #[serde(default)]
+    dimensions: BTreeMap<String, String>,
+    stat: Option<String>,
+    max: Option<f64>,
+    min: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    metric: String,
+    namespace: Option<String>,
+    #[serde(default)]
+    dimensions: BTreeMap<String, String>,
+    stat: Option<String>,
+}
+
+pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksError> {
+    let raw: Vec<RawCheck> = serde_json::from_str(json).map_err(|e| MetricChecksError::Syntax(e.to_string()))?;
+    if raw.len() > MAX_METRIC_CHECKS {
+        return Err(MetricChecksError::TooMany(raw.len()));
+    }
+    let mut checks: Vec<MetricCheck> = Vec::with_capacity(raw.len());
+    for (i, r) in raw.into_iter().enumerate() {
+        let name = r.name.clone().unwrap_or_default();
+        let invalid = |problem: String| MetricChecksError::Invalid {
+            index: i + 1,
+            name: if name.trim().is_empty() {
+                "unnamed".into()
+            } else {
+                format!("`{name}`")
+            },
+            problem,
+        };
+        if name.trim().is_empty() {
+            return Err(invalid("`name` is required".into()));
+        }
+        if checks.iter().any(|c| c.name == name) {
+            return Err(invalid("another check has the same name".into()));
+        }
+        let metric_ref = |field: &str,
+                          metric: String,
+                          namespace: Option<String>,
+                          dims: BTreeMap<String, String>,
+                          stat: Option<String>,
+                          default_stat: &str| {
+            let namespace = namespace
+                .or_else(|| r.namespace.clone())
+                .filter(|n| !n.trim().is_empty())
+                .ok_or_else(|| invalid(format!("`{field}` needs a `namespace` (on the check or on the metric)")))?;
+            if metric.trim().is_empty() {
+                return Err(invalid(format!("`{field}` has an empty metric name")));
+            }
+            if dims.len() > 30 {
+                return Err(invalid(format!(
+                    "`{field}` has {} dimensions; CloudWatch allows 30",
+                    dims.len()
+                )));
+            }
+            let stat = stat.unwrap_or_else(|| default_stat.to_string());
+            if !is_valid_stat(&stat) {
+                return Err(invalid(format!(
+                    "`{field}` stat `{stat}` is not a CloudWatch statistic (Sum, Average, Minimum, Maximum, SampleCount, p99, …)"
+                )));
+            }
+            Ok(MetricRef {
+                namespace,
+                metric,
+                dimensions: dims,
+                stat,
+            })
+        };
+        let kind = match (r.numerator, r.denominator, r.metric) {
+            (Some(num), Some(den), None) => {
+                if r.max.is_some() || r.min.is_some() {
+                    return Err(invalid("a ratio check takes `max_rate`, not `max`/`min`".into()));
+                }
+                let max_rate_pct = r
+                    .max_rate
+                    .ok_or_else(|| invalid("a ratio check needs `max_rate` (percent)".into()))?;
+                if !(max_rate_pct.is_finite() && (0.0..=100.0).contains(&max_rate_pct)) {
+                    return Err(invalid(format!(
+                        "`max_rate` {max_rate_pct} is not a percentage from 0 to 100"
+                    )));
+                }
+                let numerator = metric_ref("numerator", num.metric, num.namespace, num.dimensions, num.stat, "Sum")?;
+                let denominator = metric_ref(
+                    "denominator",
+                    den.metric,
+                    den.namespace,
+                    den.dimensions,
+                    den.stat,
+                    "Sum",
+                )?;
+                for (field, m) in [("numerator", &numerator), ("denominator", &denominator)] {
+                    if !matches!(m.stat.as_str(), "Sum" | "SampleCount") {
+                        return Err(invalid(format!(
+                            "`{field}` stat must be Sum or SampleCount: a ratio check compares counts"
+                        )));
+                    }
+                }
+                MetricCheckKind::Ratio {
+                    numerator,
+                    denominator,
+                    max_rate_pct,
+                }
+            }
+            (None, None, Some(metric)) => {
+                if r.max_rate.is_some() {
+                    return Err(invalid("`max_rate` belongs to ratio checks; use `max`/`min`".into()));
+                }
+                if r.max.is_none() && r.min.is_none() {
+                    return Err(invalid("a single-metric check needs `max` or `min`".into()));
+                }
+                if [r.max, r.min].iter().flatten().any(|v| !v.is_finite()) {
+                    return Err(invalid("`max` and `min` must be finite numbers".into()));
+                }
+                let stat = r
+                    .stat
+                    .clone()
+                    .ok_or_else(|| invalid("a single-metric check needs `stat`".into()))?;
+                MetricCheckKind::Threshold {
+                    metric: metric_ref("metric", metric, None, r.dimensions.clone(), Some(stat), "")?,
+                    max: r.max,
+                    min: r.min,
+                }
+            }
+            _ => {
+                return Err(invalid(
+                    "give either `numerator` and `denominator` (a ratio) or `metric` with `stat` (a single metric)"
+                        .into(),
+                ));
+            }
+        };
+        checks.push(MetricCheck { name, kind });
+    }
+    Ok(checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_documented_checks() {
+        let checks = parse_metric_checks(include_str!("../tests/fixtures/metric-checks.json")).unwrap();
+        assert_eq!(checks.len(), 2);
+        match &checks[0].kind {
+            MetricCheckKind::Ratio {
+                numerator,
+                denominator,
+                max_rate_pct,
+            } => {
+                assert_eq!(numerator.namespace, "AWS/ApplicationELB");
+                assert_eq!(numerator.metric, "HTTPCode_Target_5XX_Count");
+                assert_eq!(numerator.stat, "Sum");
+                assert_eq!(denominator.metric, "RequestCount");
+                assert_eq!(
+                    denominator.dimensions.get("TargetGroup").map(String::as_str),
+                    Some("targetgroup/green/0123456789abcdef")
+                );
+                assert_eq!(*max_rate_pct, 1.0);
+            }
+            other => panic!("expected a ratio, got {other:?}"),
+        }
+        match &checks[1].kind {
+            MetricCheckKind::Threshold { metric, max, min } => {
+                assert_eq!((metric.stat.as_str(), *max, *min), ("p99", Some(800.0), None));
+            }
+            other => panic!("expected a threshold, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_check_and_the_field() {
+        let cases = [
+            (
+                r#"[{"namespace":"n","metric":"m","stat":"Sum","max":1}]"#,
+                "check 1 (unnamed): `name` is required",
+            ),
+            (
+                r#"[{"name":"a","metric":"m","stat":"Sum","max":1}]"#,
+                "`metric` needs a `namespace`",
+            ),
+            (
+                r#"[{"name":"a","namespace":"n","metric":"m","stat":"Sum"}]"#,
+                "needs `max` or `min`",
+            ),
+            (r#"[{"name":"a","namespace":"n","metric":"m","max":1}]"#, "needs `stat`"),
+            (
+                r#"[{"name":"a","namespace":"n","metric":"m","stat":"avg","max":1}]"#,
+                "stat `avg` is not a CloudWatch statistic",
+            ),
+            (
+                r#"[{"name":"a","namespace":"n","numerator":{"metric":"e"},"denominator":{"metric":"r"}}]"#,
+                "needs `max_rate`",
+            ),
+            (
+                r#"[{"name":"a","namespace":"n","numerator":{"metric":"e","stat":"Average"},"denominator":{"metric":"r"},"max_rate":1}]"#,
+                "must be Sum or SampleCount",
+            ),
+            (
+                r#"[{"name":"a","namespace":"n","numerator":{"metric":"e"},"denominator":{"metric":"r"},"max_rate":120}]"#,
+                "`max_rate` 120",
+            ),
+            (r#"[{"name":"a","namespace":"n"}]"#, "give either"),
+        ];
+        for (json, expected) in cases {
+            let err = parse_metric_checks(json).unwrap_err().to_string();
+            assert!(err.contains(expected), "{json}: `{err}` lacks `{expected}`");
+        }
+    }
+
+    #[test]
+    fn typos_are_rejected() {
+        let err =
+            parse_metric_checks(r#"[{"name":"a","namespace":"n","metric":"m","stat":"Sum","maxx":1}]"#).unwrap_err();
+        assert!(err.to_string().contains("maxx"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,300}") {
+            let _ = parse_metric_checks(&s);
+        }
+    }
+}

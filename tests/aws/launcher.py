@@ -11,7 +11,8 @@ differently from AWS in the ways shiftguard depends on:
   asked for, in-process, with the function's timeout; moto's own invoke needs Docker.
 - CloudWatch over smithy-rpc-v2-cbor (the protocol of the Rust SDK), bridged to moto's JSON
   protocol with botocore's CBOR parser and serializer; percentile statistics (p99) in
-  GetMetricData, which moto leaves empty; every GetMetricData request recorded.
+  GetMetricData, which moto leaves empty; dimension sets matched whatever their order (moto
+  5.2.5 sorts them wrongly); every GetMetricData request recorded.
 - Fault injection per operation, optionally only for one deploymentId (error status and
   code, delay, dropped connection), and
   read-only views of what happened, under /_shiftguard/.
@@ -42,7 +43,7 @@ from botocore.session import get_session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from moto.awslambda.models import lambda_backends
-from moto.cloudwatch.models import Statistics
+from moto.cloudwatch.models import Dimension, Statistics
 from moto.codedeploy import responses as cd_responses
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.codedeploy.models import codedeploy_backends
@@ -249,6 +250,10 @@ def _percentile(self, stat, _plain=Statistics.get_statistics_for_type):
 
 Statistics.get_statistics_for_type = _percentile
 
+# moto 5.2.5 orders dimensions by comparing one's value with the other's name, so the same set
+# written and queried in different orders does not match. CloudWatch ignores the order.
+Dimension.__lt__ = lambda self, other: (self.name or "", self.value or "") < (other.name or "", other.value or "")
+
 
 def _json_default(value):
     if hasattr(value, "timestamp"):
@@ -267,6 +272,15 @@ def _prune(value, shape):
     if shape.type_name == "map" and isinstance(value, dict):
         return {k: _prune(v, shape.value) for k, v in value.items()}
     return value
+
+
+class _CborSerializer(RpcV2CBORSerializer):
+    """Timestamps always as tag 1 with a double: the Rust SDK's decoder accepts nothing else,
+    while botocore writes whole seconds as integers."""
+
+    def _serialize_type_timestamp(self, serialized, value, shape, key):
+        serialized.extend(self._get_initial_byte(self.TAG_MAJOR_TYPE, 1))
+        self._serialize_type_double(serialized, float(self._convert_timestamp_to_str(value)), shape, key)
 
 
 def _cbor_head(major, n):
@@ -317,7 +331,7 @@ def cbor_bridge(environ, start_response, body, app, prefix, operation):
         shape = _CLOUDWATCH.operation_model(operation).output_shape
         out = bytearray()
         if shape is not None:
-            RpcV2CBORSerializer()._serialize_data_item(out, _prune(json.loads(answer or b"{}"), shape), shape)
+            _CborSerializer()._serialize_data_item(out, _prune(json.loads(answer or b"{}"), shape), shape)
         else:
             out.extend(b"\xa0")
         start_response(f"{status} OK", headers + [("Content-Length", str(len(out)))])

@@ -19,6 +19,7 @@ pub const FUNCTION_ROLE: &str = "arn:aws:iam::123456789012:role/shiftguard-e2e";
 pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub codedeploy: aws_sdk_codedeploy::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Aws {
@@ -27,6 +28,7 @@ impl Aws {
         Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             codedeploy: aws_sdk_codedeploy::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
     }
 }
@@ -156,4 +158,81 @@ pub async fn ecs_deployment(aws: &Aws) -> String {
 /// The event CodeDeploy sends a hook.
 pub fn hook_event(deployment_id: &str) -> Value {
     json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": unique("hook-execution")})
+}
+
+/// Writes datapoints of `namespace` with exactly the dimension set `dimensions`, stamped now.
+pub async fn put_metrics(aws: &Aws, namespace: &str, dimensions: &[(&str, &str)], values: &[(&str, f64)]) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let dims: Vec<Dimension> = dimensions
+        .iter()
+        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+        .collect();
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
+    let data: Vec<MetricDatum> = values
+        .iter()
+        .map(|(metric, value)| {
+            MetricDatum::builder()
+                .metric_name(*metric)
+                .set_dimensions(Some(dims.clone()))
+                .value(*value)
+                .timestamp(now)
+                .build()
+        })
+        .collect();
+    aws.cloudwatch
+        .put_metric_data()
+        .namespace(namespace)
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .expect("PutMetricData");
+}
+
+/// Writes Duration samples (ms) as Values/Counts.
+pub async fn put_samples(
+    aws: &Aws,
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    metric: &str,
+    samples: &[(f64, f64)],
+) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let dims: Vec<Dimension> = dimensions
+        .iter()
+        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+        .collect();
+    let datum = MetricDatum::builder()
+        .metric_name(metric)
+        .set_dimensions(Some(dims))
+        .set_values(Some(samples.iter().map(|(v, _)| *v).collect()))
+        .set_counts(Some(samples.iter().map(|(_, c)| *c).collect()))
+        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(
+            std::time::SystemTime::now(),
+        ))
+        .build();
+    aws.cloudwatch
+        .put_metric_data()
+        .namespace(namespace)
+        .metric_data(datum)
+        .send()
+        .await
+        .expect("PutMetricData");
+}
+
+/// The traffic one version of a function served through `alias`, as Lambda reports it:
+/// `Invocations` and `Errors` with `{FunctionName, Resource = name:alias, ExecutedVersion}`.
+pub async fn put_version_traffic(aws: &Aws, function: &str, alias: &str, version: &str, invocations: f64, errors: f64) {
+    let resource = format!("{function}:{alias}");
+    let dims = [
+        ("FunctionName", function),
+        ("Resource", resource.as_str()),
+        ("ExecutedVersion", version),
+    ];
+    put_metrics(
+        aws,
+        "AWS/Lambda",
+        &dims,
+        &[("Invocations", invocations), ("Errors", errors)],
+    )
+    .await;
 }

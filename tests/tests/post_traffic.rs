@@ -1,0 +1,262 @@
+//! The AfterAllowTraffic hook, run for real: the `post-traffic` binary under the Runtime API
+//! stand-in, against the local AWS stand-in with metrics written into its CloudWatch.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shiftguard_e2e::binaries::binary;
+use shiftguard_e2e::decision::{decision_record, reasons};
+use shiftguard_e2e::local_aws::LocalAws;
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::scenario::{
+    Aws, ecs_deployment, hook_event, lambda_deployment, put_metrics, put_samples, put_version_traffic, unique,
+};
+
+/// A Lambda deployment of a fresh function from version 1 to version 2 through alias `live`.
+/// (The gate only reads CloudWatch, so the function itself need not exist.)
+async fn deployment() -> (Aws, String, String) {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("gated");
+    let deployment = lambda_deployment(&aws, &function, "1", "2").await;
+    (aws, function, deployment)
+}
+
+async fn post_traffic(env: &[(&str, &str)], deployment: &str) -> FunctionRun {
+    let mut all = LocalAws::shared().env();
+    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let events = vec![Invoke {
+        event: hook_event(deployment),
+        timeout: Duration::from_secs(30),
+    }];
+    run_function(&binary("post-traffic"), &all, events, Duration::from_secs(60)).await
+}
+
+async fn reported(deployment: &str) -> Vec<String> {
+    LocalAws::shared()
+        .reports(deployment)
+        .await
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Runs the gate on traffic of the new (2) and old (1) version; returns the status and the record.
+async fn gate(new: (f64, f64), old: Option<(f64, f64)>, env: &[(&str, &str)]) -> (String, Value) {
+    let (aws, function, deployment) = deployment().await;
+    put_version_traffic(&aws, &function, "live", "2", new.0, new.1).await;
+    if let Some((n, k)) = old {
+        put_version_traffic(&aws, &function, "live", "1", n, k).await;
+    }
+    let run = post_traffic(env, &deployment).await;
+    let statuses = reported(&deployment).await;
+    assert_eq!(
+        statuses.len(),
+        1,
+        "exactly one status; stdout:\n{}",
+        run.stdout.join("\n")
+    );
+    (statuses[0].clone(), decision_record(&run))
+}
+
+#[tokio::test]
+async fn two_errors_in_a_thousand_pass() {
+    let (status, record) = gate((1000.0, 2.0), Some((1000.0, 2.0)), &[]).await;
+    assert_eq!(status, "Succeeded", "{record}");
+    assert_eq!(record["checks"][0]["measured"]["invocations"], 1000.0);
+    assert_eq!(record["checks"][0]["measured"]["errors"], 2.0);
+    assert_eq!(record["checks"][1]["name"], "baseline");
+    assert_eq!(record["lifecycle_event"], "AfterAllowTraffic");
+}
+
+#[tokio::test]
+async fn fifty_errors_in_a_thousand_fail() {
+    let (status, record) = gate((1000.0, 50.0), Some((1000.0, 2.0)), &[]).await;
+    assert_eq!(status, "Failed");
+    assert!(reasons(&record).contains("50 errors in 1000 invocations"), "{record}");
+}
+
+#[tokio::test]
+async fn no_traffic_passes_by_default_as_inconclusive() {
+    let (status, record) = gate((0.0, 0.0), None, &[]).await;
+    assert_eq!(status, "Succeeded");
+    assert_eq!(record["checks"][0]["inconclusive"], true);
+    assert!(
+        reasons(&record).contains("inconclusive: 0 invocations, fewer than MIN_INVOCATIONS (20)"),
+        "{record}"
+    );
+}
+
+#[tokio::test]
+async fn no_traffic_fails_with_on_insufficient_data_fail() {
+    let (aws, _, deployment) = deployment().await;
+    drop(aws);
+    let run = post_traffic(&[("ON_INSUFFICIENT_DATA", "fail")], &deployment).await;
+    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    assert!(reasons(&decision_record(&run)).contains("ON_INSUFFICIENT_DATA=fail"));
+}
+
+#[tokio::test]
+async fn six_errors_in_eight_calls_fail_despite_the_small_sample() {
+    let (status, record) = gate((8.0, 6.0), None, &[]).await;
+    assert_eq!(status, "Failed");
+    assert!(
+        reasons(&record).contains("at 95 % confidence the rate is at least 46.02 %"),
+        "{record}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_version_worse_than_the_old_one_fails_under_the_threshold() {
+    let (status, record) = gate((5000.0, 45.0), Some((5000.0, 5.0)), &[]).await;
+    assert_eq!(status, "Failed");
+    assert!(
+        reasons(&record).contains("error rate 0.90 % against 0.10 % for the old version (1)"),
+        "{record}"
+    );
+    let baseline = &record["checks"][1]["measured"];
+    assert_eq!(
+        (baseline["old_invocations"].as_f64(), baseline["old_errors"].as_f64()),
+        (Some(5000.0), Some(5.0))
+    );
+}
+
+#[tokio::test]
+async fn equal_rates_pass() {
+    let (status, record) = gate((5000.0, 5.0), Some((5000.0, 5.0)), &[]).await;
+    assert_eq!(status, "Succeeded", "{record}");
+    assert_eq!(record["checks"][1]["measured"]["z"], 0.0);
+}
+
+#[tokio::test]
+async fn p99_duration_over_the_limit_fails() {
+    let (aws, function, deployment) = deployment().await;
+    put_version_traffic(&aws, &function, "live", "2", 100.0, 0.0).await;
+    let resource = format!("{function}:live");
+    let dims = [
+        ("FunctionName", function.as_str()),
+        ("Resource", resource.as_str()),
+        ("ExecutedVersion", "2"),
+    ];
+    put_samples(&aws, "AWS/Lambda", &dims, "Duration", &[(40.0, 95.0), (900.0, 5.0)]).await;
+    let run = post_traffic(&[("MAX_P99_MS", "500"), ("COMPARE_BASELINE", "false")], &deployment).await;
+    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    assert!(reasons(&decision_record(&run)).contains("Duration p99 (ms) 900 is above MAX_P99_MS (500)"));
+}
+
+#[tokio::test]
+async fn a_metric_checks_ratio_fails_above_its_threshold() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    // The window starts at the deployment's creation: deploy first, then the traffic.
+    let failing = ecs_deployment(&aws).await;
+    let passing = ecs_deployment(&aws).await;
+    let target_group = unique("targetgroup/green");
+    let dims = [
+        ("TargetGroup", target_group.as_str()),
+        ("LoadBalancer", "app/web/0123456789abcdef"),
+    ];
+    put_metrics(
+        &aws,
+        "AWS/ApplicationELB",
+        &dims,
+        &[("HTTPCode_Target_5XX_Count", 40.0), ("RequestCount", 1000.0)],
+    )
+    .await;
+    let checks = json!([{"name": "green-5xx", "namespace": "AWS/ApplicationELB",
+        "numerator": {"metric": "HTTPCode_Target_5XX_Count", "dimensions": {"TargetGroup": target_group, "LoadBalancer": "app/web/0123456789abcdef"}},
+        "denominator": {"metric": "RequestCount", "dimensions": {"TargetGroup": target_group, "LoadBalancer": "app/web/0123456789abcdef"}},
+        "max_rate": 1.0}])
+    .to_string();
+    let run = post_traffic(&[("METRIC_CHECKS", &checks)], &failing).await;
+    assert_eq!(reported(&failing).await, vec!["Failed"], "{}", decision_record(&run));
+    assert!(reasons(&decision_record(&run)).contains("green-5xx: 40 HTTPCode_Target_5XX_Count in 1000 RequestCount"));
+
+    let lenient = checks.replace("\"max_rate\":1.0", "\"max_rate\":10.0");
+    post_traffic(&[("METRIC_CHECKS", &lenient)], &passing).await;
+    assert_eq!(reported(&passing).await, vec!["Succeeded"]);
+}
+
+#[tokio::test]
+async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
+    let (aws, function, deployment) = deployment().await;
+    put_version_traffic(&aws, &function, "live", "2", 1000.0, 1.0).await;
+    // Errors under the dimension set the hand-written hooks use ({FunctionName, Resource=name:version})
+    // are invisible to a query for the alias's per-version metrics: CloudWatch matches sets exactly.
+    let by_version = format!("{function}:2");
+    put_metrics(
+        &aws,
+        "AWS/Lambda",
+        &[("FunctionName", function.as_str()), ("Resource", by_version.as_str())],
+        &[("Errors", 900.0)],
+    )
+    .await;
+    let checks = json!([{"name": "extra", "namespace": "AWS/Lambda", "metric": "ConcurrentExecutions",
+                         "dimensions": {"FunctionName": function}, "stat": "Maximum", "max": 100}])
+    .to_string();
+    let run = post_traffic(&[("METRIC_CHECKS", &checks)], &deployment).await;
+    assert_eq!(
+        reported(&deployment).await,
+        vec!["Succeeded"],
+        "{}",
+        run.stdout.join("\n")
+    );
+
+    let requests: Vec<Value> = reqwest::get(format!(
+        "{}/_shiftguard/metric-data-requests",
+        LocalAws::shared().endpoint
+    ))
+    .await
+    .unwrap()
+    .json::<Vec<Value>>()
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|r| r.to_string().contains(&function))
+    .collect();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one GetMetricData call for every metric of the verdict"
+    );
+    let queries = requests[0]["MetricDataQueries"].as_array().unwrap();
+    assert!(
+        queries.iter().any(|q| q["Id"] == "check0"),
+        "METRIC_CHECKS ride in the same call"
+    );
+    let new_invocations = queries
+        .iter()
+        .find(|q| q["Id"] == "new_invocations")
+        .expect("the new version's invocations");
+    let metric = &new_invocations["MetricStat"]["Metric"];
+    assert_eq!(metric["Namespace"], "AWS/Lambda");
+    assert_eq!(metric["MetricName"], "Invocations");
+    let mut dims: Vec<(String, String)> = metric["Dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["Name"].as_str().unwrap().to_string(),
+                d["Value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    dims.sort();
+    assert_eq!(
+        dims,
+        vec![
+            ("ExecutedVersion".to_string(), "2".to_string()),
+            ("FunctionName".to_string(), function.clone()),
+            ("Resource".to_string(), format!("{function}:live")),
+        ]
+    );
+    let record = decision_record(&run);
+    assert_eq!(record["inputs"]["get_metric_data_calls"], 1);
+}
+
+#[tokio::test]
+async fn a_bad_threshold_fails_the_hook_naming_the_variable() {
+    let (_, _, deployment) = deployment().await;
+    let run = post_traffic(&[("MAX_ERROR_RATE", "1%")], &deployment).await;
+    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    assert!(reasons(&decision_record(&run)).contains("MAX_ERROR_RATE is not valid: \"1%\" is not a number"));
+}

@@ -2,14 +2,21 @@
 //!
 //! The pure part knows nothing of AWS: [`appspec`], [`target`], [`smoke_tests`],
 //! [`probe_evaluation`], [`check`], [`verdict`], [`env_config`], and for the post-traffic gate
-//! [`statistics`], [`metric_query`], [`metric_checks`], [`gate_settings`], [`metric_gate`]. [`ports`] names the few
+//! [`statistics`], [`metric_query`], [`metric_checks`], [`gate_settings`], [`metric_gate`], and
+//! for the EventBridge functions [`alarm_event`], [`deployment_group`], [`deployment_event`],
+//! [`delivery_metrics`], [`emf`]. [`ports`] names the few
 //! capabilities the hooks need; [`aws`] and [`http_probe`] implement them. [`hook_runner`]
 //! is the lifecycle hook contract every hook runs under.
 
+pub mod alarm_event;
 pub mod appspec;
 pub mod aws;
 pub mod check;
 pub mod decision_record;
+pub mod delivery_metrics;
+pub mod deployment_event;
+pub mod deployment_group;
+pub mod emf;
 pub mod env_config;
 pub mod gate_settings;
 pub mod hook_runner;

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
+use crate::deployment_group::GroupRef;
 use crate::metric_query::{MetricQuery, MetricWindow};
 use crate::verdict::Status;
 
@@ -37,8 +38,20 @@ pub struct DeploymentInfo {
     pub deployment_group: String,
     pub compute_platform: String,
     pub created_at: Option<SystemTime>,
+    pub completed_at: Option<SystemTime>,
+    pub status: String,
     /// The AppSpec content (JSON or YAML), from the revision or `GetApplicationRevision`.
     pub appspec: String,
+}
+
+/// A deployment as `BatchGetDeployments` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentSummary {
+    pub deployment_id: String,
+    pub status: String,
+    pub compute_platform: String,
+    pub created_at: Option<SystemTime>,
+    pub completed_at: Option<SystemTime>,
 }
 
 /// Reads a deployment and its AppSpec.
@@ -103,4 +116,39 @@ pub trait MetricReader: Send + Sync {
         queries: &[MetricQuery],
         window: MetricWindow,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, Vec<f64>>, String>> + Send;
+}
+
+/// Lists, stops and reads the deployments of a group.
+pub trait DeploymentControl: Send + Sync {
+    /// Deployment ids of `group` in any of `statuses`, created at or after `created_after` where
+    /// given (`ListDeployments`, every page).
+    fn list(
+        &self,
+        group: &GroupRef,
+        statuses: &[&str],
+        created_after: Option<SystemTime>,
+    ) -> impl Future<Output = Result<Vec<String>, String>> + Send;
+
+    /// `StopDeployment` with `autoRollbackEnabled = true`.
+    fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, String>> + Send;
+
+    /// `BatchGetDeployments`, in batches as the API allows.
+    fn summaries(&self, deployment_ids: &[String]) -> impl Future<Output = Result<Vec<DeploymentSummary>, String>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    Stopped,
+    /// It completed meanwhile (`DeploymentAlreadyCompletedException`).
+    AlreadyCompleted,
+}
+
+/// Reads the tags of a CloudWatch alarm.
+pub trait AlarmTagReader: Send + Sync {
+    fn tags(&self, alarm_arn: &str) -> impl Future<Output = Result<BTreeMap<String, String>, String>> + Send;
+}
+
+/// Points a Lambda alias at one version, all traffic, routing cleared.
+pub trait AliasUpdater: Send + Sync {
+    fn point_alias(&self, function: &str, alias: &str, version: &str) -> impl Future<Output = Result<(), String>> + Send;
 }

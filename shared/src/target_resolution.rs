@@ -94,6 +94,8 @@ mod tests {
                 deployment_group: "orders-dg".into(),
                 compute_platform: "Lambda".into(),
                 created_at: None,
+                completed_at: None,
+                status: "InProgress".into(),
                 appspec: self.appspec.into(),
             })
         }

@@ -5,6 +5,9 @@ differently from AWS in the ways shiftguard depends on:
 
 - CodeDeploy PutLifecycleEventHookExecutionStatus: recorded; a second status for the same hook
   execution is refused with LifecycleEventAlreadyCompletedException, as AWS does.
+- CodeDeploy StopDeployment (DeploymentAlreadyCompletedException once a deployment ended),
+  and a control to move a deployment to a status with create/complete times, playing the part
+  of CodeDeploy's own progress.
 - CodeDeploy GetApplicationRevision, and GetDeployment returning only the sha256 of an
   AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
 - Lambda Invoke runs the function's real Python handler from its zip, for the exact version
@@ -24,6 +27,7 @@ unless --no-stdin-watch is given.
 
 import argparse
 import base64
+import datetime
 import hashlib
 import io
 import json
@@ -49,6 +53,7 @@ from moto.codedeploy.exceptions import CodeDeployException
 from moto.codedeploy.models import codedeploy_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -61,6 +66,8 @@ INVOCATIONS = []  # Lambda invocations: function, qualifier, version, payload
 CALLS = []  # every AWS operation seen: {"service", "operation", "deploymentId"}
 FAULTS = []  # injected faults, consumed in order
 METRIC_REQUESTS = []  # GetMetricData requests, decoded
+STOPS = []  # StopDeployment calls that stopped something
+FINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
@@ -156,6 +163,40 @@ def get_application_revision(self):
     raise _Error("RevisionDoesNotExistException", "The revision does not exist")
 
 
+def stop_deployment(self):
+    deployment_id = self._get_param("deploymentId")
+    rollback = bool(self._get_param("autoRollbackEnabled"))
+    deployment = _backend(self).get_deployment(deployment_id)
+    with LOCK:
+        if deployment.status in FINAL_STATUSES:
+            raise _Error(
+                "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is already completed"
+            )
+        deployment.status = "Stopped"
+        deployment.complete_time = utcnow()
+        STOPS.append({"deploymentId": deployment_id, "autoRollbackEnabled": rollback, "at": time.time()})
+    return ActionResult({"status": "Succeeded", "statusMessage": "stopped" + (" with rollback" if rollback else "")})
+
+
+def set_deployment_state(deployment_id, change):
+    """Plays CodeDeploy's progress: {"status", "created_seconds_ago", "completed_seconds_ago"}."""
+    for backends in codedeploy_backends.values():
+        for backend in backends.values():
+            deployment = backend.deployments.get(deployment_id)
+            if deployment is None:
+                continue
+            now = utcnow()
+            if "status" in change:
+                deployment.status = change["status"]
+            if "created_seconds_ago" in change:
+                deployment.create_time = now - datetime.timedelta(seconds=change["created_seconds_ago"])
+            if "completed_seconds_ago" in change:
+                deployment.complete_time = now - datetime.timedelta(seconds=change["completed_seconds_ago"])
+            return {"deploymentId": deployment_id, "status": deployment.status}
+    return None
+
+
+cd_responses.CodeDeployResponse.stop_deployment = stop_deployment
 cd_responses.CodeDeployResponse.put_lifecycle_event_hook_execution_status = put_lifecycle_event_hook_execution_status
 cd_responses.CodeDeployResponse.get_deployment = get_deployment
 cd_responses.CodeDeployResponse.get_application_revision = get_application_revision
@@ -406,6 +447,13 @@ def _control(environ, start_response, body):
             return _json(start_response, "200 OK", INVOCATIONS)
         if path == "/_shiftguard/calls":
             return _json(start_response, "200 OK", CALLS)
+        if path == "/_shiftguard/stops":
+            return _json(start_response, "200 OK", STOPS)
+        if path.startswith("/_shiftguard/deployments/") and method == "POST":
+            changed = set_deployment_state(path.rsplit("/", 1)[-1], json.loads(body))
+            if changed is None:
+                return _json(start_response, "404 Not Found", {"error": "no such deployment"})
+            return _json(start_response, "200 OK", changed)
         if path == "/_shiftguard/metric-data-requests":
             return _json(start_response, "200 OK", METRIC_REQUESTS)
         if path == "/_shiftguard/faults" and method == "POST":

@@ -164,6 +164,8 @@ mod tests {
                 deployment_group: "orders-dg".into(),
                 compute_platform: "Lambda".into(),
                 created_at: self.created_at,
+                completed_at: None,
+                status: "InProgress".into(),
                 appspec: self.appspec.into(),
             })
         }

@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 
 use crate::metric_query::{MetricQuery, MetricWindow};
-use crate::ports::MetricReader;
+use crate::ports::{AlarmTagReader, MetricReader};
 
 /// At most this many pages are followed; one page holds up to 100 800 datapoints.
 const MAX_PAGES: usize = 20;
@@ -84,6 +84,19 @@ impl MetricReader for CloudWatchAdapter {
         Err(format!(
             "GetMetricData returned more than {MAX_PAGES} pages; narrow WINDOW_MINUTES or METRIC_CHECKS"
         ))
+    }
+}
+
+impl AlarmTagReader for CloudWatchAdapter {
+    async fn tags(&self, alarm_arn: &str) -> Result<BTreeMap<String, String>, String> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(alarm_arn)
+            .send()
+            .await
+            .map_err(|e| format!("ListTagsForResource {alarm_arn}: {}", DisplayErrorContext(&e)))?;
+        Ok(out.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value?))).collect())
     }
 }
 

@@ -5,10 +5,16 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::error::DisplayErrorContext;
 use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentError;
+use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
+use aws_sdk_codedeploy::types::{DeploymentStatus, TimeRange};
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError;
 use aws_sdk_codedeploy::types::{LifecycleEventStatus, RevisionLocation};
 
-use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, LookupError, ReportError};
+use crate::deployment_group::GroupRef;
+use crate::ports::{
+    DeploymentControl, DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError,
+    ReportError, StopOutcome,
+};
 use crate::verdict::Status;
 
 /// CodeDeploy behind the [`HookStatusReporter`] and [`DeploymentReader`] ports.
@@ -83,10 +89,9 @@ impl DeploymentReader for CodeDeployAdapter {
                 .compute_platform
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
-            created_at: info.create_time.and_then(|t| {
-                let ms = t.to_millis().ok()?;
-                SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(u64::try_from(ms).ok()?))
-            }),
+            created_at: info.create_time.as_ref().and_then(system_time),
+            completed_at: info.complete_time.as_ref().and_then(system_time),
+            status: info.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
             appspec,
         })
     }
@@ -134,6 +139,11 @@ impl CodeDeployAdapter {
     }
 }
 
+fn system_time(t: &aws_smithy_types::DateTime) -> Option<SystemTime> {
+    let ms = t.to_millis().ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(u64::try_from(ms).ok()?))
+}
+
 fn inline_content(revision: &RevisionLocation) -> Option<String> {
     revision
         .app_spec_content()
@@ -141,6 +151,75 @@ fn inline_content(revision: &RevisionLocation) -> Option<String> {
         .or_else(|| revision.string().and_then(|s| s.content()))
         .filter(|c| !c.trim().is_empty())
         .map(str::to_string)
+}
+
+/// `BatchGetDeployments` takes at most this many ids per call.
+const BATCH: usize = 25;
+/// At most this many `ListDeployments` pages are followed.
+const MAX_PAGES: usize = 50;
+
+impl DeploymentControl for CodeDeployAdapter {
+    async fn list(
+        &self,
+        group: &GroupRef,
+        statuses: &[&str],
+        created_after: Option<SystemTime>,
+    ) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        let mut token = None;
+        for _ in 0..MAX_PAGES {
+            let out = self
+                .client
+                .list_deployments()
+                .application_name(&group.application)
+                .deployment_group_name(&group.group)
+                .set_include_only_statuses(Some(statuses.iter().map(|s| DeploymentStatus::from(*s)).collect()))
+                .set_create_time_range(
+                    created_after.map(|t| TimeRange::builder().start(aws_smithy_types::DateTime::from(t)).build()),
+                )
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| format!("ListDeployments {group}: {}", DisplayErrorContext(&e)))?;
+            ids.extend(out.deployments.unwrap_or_default());
+            match out.next_token.filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t),
+                None => return Ok(ids),
+            }
+        }
+        Err(format!("ListDeployments {group}: more than {MAX_PAGES} pages"))
+    }
+
+    async fn stop_with_rollback(&self, deployment_id: &str) -> Result<StopOutcome, String> {
+        match self.client.stop_deployment().deployment_id(deployment_id).auto_rollback_enabled(true).send().await {
+            Ok(_) => Ok(StopOutcome::Stopped),
+            Err(e) => match e.as_service_error() {
+                Some(StopDeploymentError::DeploymentAlreadyCompletedException(_)) => Ok(StopOutcome::AlreadyCompleted),
+                _ => Err(format!("StopDeployment {deployment_id}: {}", DisplayErrorContext(&e))),
+            },
+        }
+    }
+
+    async fn summaries(&self, deployment_ids: &[String]) -> Result<Vec<DeploymentSummary>, String> {
+        let mut out = Vec::with_capacity(deployment_ids.len());
+        for chunk in deployment_ids.chunks(BATCH) {
+            let page = self
+                .client
+                .batch_get_deployments()
+                .set_deployment_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| format!("BatchGetDeployments: {}", DisplayErrorContext(&e)))?;
+            out.extend(page.deployments_info.unwrap_or_default().into_iter().map(|d| DeploymentSummary {
+                deployment_id: d.deployment_id.unwrap_or_default(),
+                status: d.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                compute_platform: d.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
+                created_at: d.create_time.as_ref().and_then(system_time),
+                completed_at: d.complete_time.as_ref().and_then(system_time),
+            }));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +344,41 @@ mod tests {
         let err = CodeDeployAdapter::new(client).deployment("d-1").await.unwrap_err();
         assert!(err.to_string().contains("s3://b/k.yaml"), "{err}");
         assert!(err.to_string().contains("TARGET_FUNCTION"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn stops_with_rollback_and_takes_a_completed_deployment_in_stride() {
+        use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentOutput;
+        use aws_sdk_codedeploy::types::error::DeploymentAlreadyCompletedException;
+        let stop = mock!(Client::stop_deployment)
+            .match_requests(|r| r.deployment_id() == Some("d-1") && r.auto_rollback_enabled() == Some(true))
+            .then_output(|| StopDeploymentOutput::builder().build());
+        let done = mock!(Client::stop_deployment).match_requests(|r| r.deployment_id() == Some("d-2")).then_error(|| {
+            StopDeploymentError::DeploymentAlreadyCompletedException(DeploymentAlreadyCompletedException::builder().build())
+        });
+        let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&stop, &done]);
+        let cd = CodeDeployAdapter::new(client);
+        assert_eq!(cd.stop_with_rollback("d-1").await, Ok(StopOutcome::Stopped));
+        assert_eq!(cd.stop_with_rollback("d-2").await, Ok(StopOutcome::AlreadyCompleted));
+    }
+
+    #[tokio::test]
+    async fn lists_every_page_of_in_flight_deployments() {
+        use aws_sdk_codedeploy::operation::list_deployments::ListDeploymentsOutput;
+        let first = mock!(Client::list_deployments)
+            .match_requests(|r| {
+                r.next_token().is_none()
+                    && r.application_name() == Some("orders")
+                    && r.include_only_statuses() == [DeploymentStatus::InProgress, DeploymentStatus::Baking]
+            })
+            .then_output(|| ListDeploymentsOutput::builder().deployments("d-1").next_token("more").build());
+        let second = mock!(Client::list_deployments)
+            .match_requests(|r| r.next_token() == Some("more"))
+            .then_output(|| ListDeploymentsOutput::builder().deployments("d-2").build());
+        let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&first, &second]);
+        let group = GroupRef { application: "orders".into(), group: "live".into() };
+        let ids = CodeDeployAdapter::new(client).list(&group, &["InProgress", "Baking"], None).await.unwrap();
+        assert_eq!(ids, vec!["d-1", "d-2"]);
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 
-use crate::ports::{FunctionInvoker, Invocation};
+use crate::ports::{AliasUpdater, FunctionInvoker, Invocation};
 
 /// Lambda behind the [`FunctionInvoker`] port.
 #[derive(Debug, Clone)]
@@ -38,6 +38,26 @@ impl FunctionInvoker for LambdaAdapter {
             function_error: out.function_error,
             payload: out.payload.map(Blob::into_inner).unwrap_or_default(),
         })
+    }
+}
+
+impl AliasUpdater for LambdaAdapter {
+    async fn point_alias(&self, function: &str, alias: &str, version: &str) -> Result<(), String> {
+        self.client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            // An empty weight map clears the routing: all traffic to `version`.
+            .routing_config(
+                aws_sdk_lambda::types::AliasRoutingConfiguration::builder()
+                    .set_additional_version_weights(Some(Default::default()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("UpdateAlias {function}:{alias} → {version}: {}", DisplayErrorContext(&e)))
     }
 }
 

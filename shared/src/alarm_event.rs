@@ -1,0 +1,121 @@
+//! The EventBridge `CloudWatch Alarm State Change` event, reduced to what rollback needs.
+//! The detail is read leniently: metric-math and composite alarms have other configurations,
+//! so only the alarm name and states are required.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::Value;
+use thiserror::Error;
+
+pub const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmStateChange {
+    pub alarm_name: String,
+    /// The alarm's ARN, from the event's `resources`, where present.
+    pub alarm_arn: Option<String>,
+    pub state: String,
+    pub previous_state: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What an incoming event is to the rollback function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmEvent {
+    StateChange(AlarmStateChange),
+    /// Some other event; nothing to do, and why.
+    Other(String),
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AlarmEventError {
+    #[error("the event is not an EventBridge event: {0}")]
+    NotEventBridge(String),
+    #[error("the alarm state change lacks {0}")]
+    Missing(&'static str),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail {
+    alarm_name: Option<String>,
+    state: Option<State>,
+    previous_state: Option<State>,
+}
+
+#[derive(Deserialize)]
+struct State {
+    value: Option<String>,
+    reason: Option<String>,
+}
+
+pub fn parse_alarm_event(event: Value) -> Result<AlarmEvent, AlarmEventError> {
+    let event: EventBridgeEvent<Value> =
+        serde_json::from_value(event).map_err(|e| AlarmEventError::NotEventBridge(e.to_string()))?;
+    if event.detail_type != ALARM_DETAIL_TYPE {
+        return Ok(AlarmEvent::Other(format!("a `{}` event from {}", event.detail_type, event.source)));
+    }
+    let detail: Detail = serde_json::from_value(event.detail).map_err(|_| AlarmEventError::Missing("a detail object"))?;
+    let alarm_name = detail.alarm_name.filter(|n| !n.is_empty()).ok_or(AlarmEventError::Missing("detail.alarmName"))?;
+    let state = detail.state.ok_or(AlarmEventError::Missing("detail.state"))?;
+    Ok(AlarmEvent::StateChange(AlarmStateChange {
+        alarm_name,
+        alarm_arn: event.resources.unwrap_or_default().into_iter().find(|r| r.starts_with("arn:") && r.contains(":alarm:")),
+        state: state.value.ok_or(AlarmEventError::Missing("detail.state.value"))?,
+        previous_state: detail.previous_state.and_then(|s| s.value),
+        reason: state.reason,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_metric_alarm_event() {
+        let e = parse_alarm_event(serde_json::from_str(include_str!("../tests/fixtures/alarm-state-change.json")).unwrap()).unwrap();
+        assert_eq!(
+            e,
+            AlarmEvent::StateChange(AlarmStateChange {
+                alarm_name: "orders-error-rate".into(),
+                alarm_arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-error-rate".into()),
+                state: "ALARM".into(),
+                previous_state: Some("OK".into()),
+                reason: Some("Threshold Crossed: 1 datapoint [5.0] was greater than the threshold (1.0).".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn reads_a_composite_alarm_event_without_a_metric_configuration() {
+        let event = json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch",
+            "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite"],
+            "detail": {"alarmName": "composite", "state": {"value": "ALARM", "reason": "child"},
+                       "configuration": {"alarmRule": "ALARM(a) OR ALARM(b)"}}});
+        assert!(matches!(parse_alarm_event(event), Ok(AlarmEvent::StateChange(c)) if c.alarm_name == "composite"));
+    }
+
+    #[test]
+    fn other_events_are_not_errors() {
+        let event = json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "detail": {}});
+        assert!(matches!(parse_alarm_event(event), Ok(AlarmEvent::Other(_))));
+    }
+
+    #[test]
+    fn broken_events_say_what_is_missing() {
+        assert!(matches!(parse_alarm_event(json!({"hello": 1})), Err(AlarmEventError::NotEventBridge(_))));
+        let no_state = json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch", "detail": {"alarmName": "a"}});
+        assert_eq!(parse_alarm_event(no_state), Err(AlarmEventError::Missing("detail.state")));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(name in proptest::option::of("\\PC{0,30}"), state in proptest::option::of("[A-Z_]{0,20}"), res in proptest::collection::vec("\\PC{0,40}", 0..3)) {
+            let event = json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch", "resources": res,
+                "detail": {"alarmName": name, "state": {"value": state}}});
+            let _ = parse_alarm_event(event);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Delivery performance from CodeDeploy's own history: how long a deployment took, and how long
+//! a group took to recover from a failed or stopped deployment (time to restore).
+
+use std::time::{Duration, SystemTime};
+
+use crate::ports::DeploymentSummary;
+
+/// From creation to completion (or to `now`, where CodeDeploy has not stamped it yet).
+pub fn deployment_duration(created: Option<SystemTime>, completed: Option<SystemTime>, now: SystemTime) -> Option<Duration> {
+    created.and_then(|c| completed.unwrap_or(now).duration_since(c).ok())
+}
+
+fn failed(status: &str) -> bool {
+    matches!(status, "Failed" | "Stopped")
+}
+
+/// After a success completed at `restored_at`: the time since the first of the unbroken run of
+/// failed or stopped deployments just before it, and that deployment's id. `None` when the
+/// deployment before it succeeded (nothing was broken) or there is no history.
+pub fn time_to_restore(
+    this_id: &str,
+    restored_at: SystemTime,
+    history: &[DeploymentSummary],
+) -> Option<(Duration, String)> {
+    let mut earlier: Vec<&DeploymentSummary> = history
+        .iter()
+        .filter(|d| d.deployment_id != this_id)
+        .filter(|d| d.completed_at.is_some_and(|t| t <= restored_at))
+        .filter(|d| failed(&d.status) || d.status == "Succeeded")
+        .collect();
+    earlier.sort_by_key(|d| std::cmp::Reverse(d.completed_at));
+    let first_failure = earlier.iter().take_while(|d| failed(&d.status)).last()?;
+    let since = first_failure.completed_at?;
+    Some((restored_at.duration_since(since).unwrap_or(Duration::ZERO), first_failure.deployment_id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
+    }
+
+    fn d(id: &str, status: &str, completed: Option<u64>) -> DeploymentSummary {
+        DeploymentSummary {
+            deployment_id: id.into(),
+            status: status.into(),
+            compute_platform: "Lambda".into(),
+            created_at: None,
+            completed_at: completed.map(t),
+        }
+    }
+
+    #[test]
+    fn duration_is_creation_to_completion() {
+        assert_eq!(deployment_duration(Some(t(0)), Some(t(90)), t(500)), Some(Duration::from_secs(90)));
+        assert_eq!(deployment_duration(Some(t(0)), None, t(30)), Some(Duration::from_secs(30)));
+        assert_eq!(deployment_duration(None, Some(t(90)), t(500)), None);
+    }
+
+    #[test]
+    fn restore_counts_from_the_first_failure_of_the_run() {
+        let history = [d("ok", "Succeeded", Some(0)), d("f1", "Failed", Some(100)), d("f2", "Stopped", Some(200)), d("now", "Succeeded", Some(500))];
+        assert_eq!(time_to_restore("now", t(500), &history), Some((Duration::from_secs(400), "f1".into())));
+    }
+
+    #[test]
+    fn nothing_to_restore_after_a_success_or_without_history() {
+        let history = [d("f1", "Failed", Some(100)), d("ok", "Succeeded", Some(200))];
+        assert_eq!(time_to_restore("now", t(500), &history), None);
+        assert_eq!(time_to_restore("now", t(500), &[]), None);
+    }
+
+    #[test]
+    fn running_and_later_deployments_are_ignored() {
+        let history = [d("f1", "Failed", Some(100)), d("running", "InProgress", None), d("later", "Failed", Some(900))];
+        assert_eq!(time_to_restore("now", t(500), &history), Some((Duration::from_secs(400), "f1".into())));
+    }
+
+    proptest! {
+        #[test]
+        fn restore_is_never_longer_than_the_history(entries in proptest::collection::vec((0u64..1000, prop_oneof![Just("Failed"), Just("Stopped"), Just("Succeeded"), Just("InProgress")]), 0..20)) {
+            let history: Vec<_> = entries.iter().enumerate().map(|(i, (at, s))| d(&i.to_string(), s, Some(*at))).collect();
+            if let Some((ttr, _)) = time_to_restore("now", t(1000), &history) {
+                prop_assert!(ttr <= Duration::from_secs(1000));
+            }
+        }
+    }
+}

@@ -53,14 +53,25 @@ pub fn parse_alarm_event(event: Value) -> Result<AlarmEvent, AlarmEventError> {
     let event: EventBridgeEvent<Value> =
         serde_json::from_value(event).map_err(|e| AlarmEventError::NotEventBridge(e.to_string()))?;
     if event.detail_type != ALARM_DETAIL_TYPE {
-        return Ok(AlarmEvent::Other(format!("a `{}` event from {}", event.detail_type, event.source)));
+        return Ok(AlarmEvent::Other(format!(
+            "a `{}` event from {}",
+            event.detail_type, event.source
+        )));
     }
-    let detail: Detail = serde_json::from_value(event.detail).map_err(|_| AlarmEventError::Missing("a detail object"))?;
-    let alarm_name = detail.alarm_name.filter(|n| !n.is_empty()).ok_or(AlarmEventError::Missing("detail.alarmName"))?;
+    let detail: Detail =
+        serde_json::from_value(event.detail).map_err(|_| AlarmEventError::Missing("a detail object"))?;
+    let alarm_name = detail
+        .alarm_name
+        .filter(|n| !n.is_empty())
+        .ok_or(AlarmEventError::Missing("detail.alarmName"))?;
     let state = detail.state.ok_or(AlarmEventError::Missing("detail.state"))?;
     Ok(AlarmEvent::StateChange(AlarmStateChange {
         alarm_name,
-        alarm_arn: event.resources.unwrap_or_default().into_iter().find(|r| r.starts_with("arn:") && r.contains(":alarm:")),
+        alarm_arn: event
+            .resources
+            .unwrap_or_default()
+            .into_iter()
+            .find(|r| r.starts_with("arn:") && r.contains(":alarm:")),
         state: state.value.ok_or(AlarmEventError::Missing("detail.state.value"))?,
         previous_state: detail.previous_state.and_then(|s| s.value),
         reason: state.reason,
@@ -75,7 +86,9 @@ mod tests {
 
     #[test]
     fn reads_a_metric_alarm_event() {
-        let e = parse_alarm_event(serde_json::from_str(include_str!("../tests/fixtures/alarm-state-change.json")).unwrap()).unwrap();
+        let e =
+            parse_alarm_event(serde_json::from_str(include_str!("../tests/fixtures/alarm-state-change.json")).unwrap())
+                .unwrap();
         assert_eq!(
             e,
             AlarmEvent::StateChange(AlarmStateChange {
@@ -105,9 +118,16 @@ mod tests {
 
     #[test]
     fn broken_events_say_what_is_missing() {
-        assert!(matches!(parse_alarm_event(json!({"hello": 1})), Err(AlarmEventError::NotEventBridge(_))));
-        let no_state = json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch", "detail": {"alarmName": "a"}});
-        assert_eq!(parse_alarm_event(no_state), Err(AlarmEventError::Missing("detail.state")));
+        assert!(matches!(
+            parse_alarm_event(json!({"hello": 1})),
+            Err(AlarmEventError::NotEventBridge(_))
+        ));
+        let no_state =
+            json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch", "detail": {"alarmName": "a"}});
+        assert_eq!(
+            parse_alarm_event(no_state),
+            Err(AlarmEventError::Missing("detail.state"))
+        );
     }
 
     proptest! {

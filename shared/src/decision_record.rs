@@ -36,9 +36,14 @@ pub struct DecisionRecord {
 impl DecisionRecord {
     /// Writes the record as one line on stdout, where Lambda sends it to CloudWatch Logs.
     pub fn emit(&self) {
-        match serde_json::to_string(self) {
-            Ok(line) => println!("{line}"),
-            Err(e) => tracing::error!(error = %e, "could not serialize the decision record"),
-        }
+        emit_line(self)
+    }
+}
+
+/// Writes any record as one JSON line on stdout (one `println!`, so lines never interleave).
+pub fn emit_line(record: &impl Serialize) {
+    match serde_json::to_string(record) {
+        Ok(line) => println!("{line}"),
+        Err(e) => tracing::error!(error = %e, "could not serialize a record"),
     }
 }

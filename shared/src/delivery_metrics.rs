@@ -6,7 +6,11 @@ use std::time::{Duration, SystemTime};
 use crate::ports::DeploymentSummary;
 
 /// From creation to completion (or to `now`, where CodeDeploy has not stamped it yet).
-pub fn deployment_duration(created: Option<SystemTime>, completed: Option<SystemTime>, now: SystemTime) -> Option<Duration> {
+pub fn deployment_duration(
+    created: Option<SystemTime>,
+    completed: Option<SystemTime>,
+    now: SystemTime,
+) -> Option<Duration> {
     created.and_then(|c| completed.unwrap_or(now).duration_since(c).ok())
 }
 
@@ -31,7 +35,10 @@ pub fn time_to_restore(
     earlier.sort_by_key(|d| std::cmp::Reverse(d.completed_at));
     let first_failure = earlier.iter().take_while(|d| failed(&d.status)).last()?;
     let since = first_failure.completed_at?;
-    Some((restored_at.duration_since(since).unwrap_or(Duration::ZERO), first_failure.deployment_id.clone()))
+    Some((
+        restored_at.duration_since(since).unwrap_or(Duration::ZERO),
+        first_failure.deployment_id.clone(),
+    ))
 }
 
 #[cfg(test)]
@@ -55,15 +62,29 @@ mod tests {
 
     #[test]
     fn duration_is_creation_to_completion() {
-        assert_eq!(deployment_duration(Some(t(0)), Some(t(90)), t(500)), Some(Duration::from_secs(90)));
-        assert_eq!(deployment_duration(Some(t(0)), None, t(30)), Some(Duration::from_secs(30)));
+        assert_eq!(
+            deployment_duration(Some(t(0)), Some(t(90)), t(500)),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            deployment_duration(Some(t(0)), None, t(30)),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(deployment_duration(None, Some(t(90)), t(500)), None);
     }
 
     #[test]
     fn restore_counts_from_the_first_failure_of_the_run() {
-        let history = [d("ok", "Succeeded", Some(0)), d("f1", "Failed", Some(100)), d("f2", "Stopped", Some(200)), d("now", "Succeeded", Some(500))];
-        assert_eq!(time_to_restore("now", t(500), &history), Some((Duration::from_secs(400), "f1".into())));
+        let history = [
+            d("ok", "Succeeded", Some(0)),
+            d("f1", "Failed", Some(100)),
+            d("f2", "Stopped", Some(200)),
+            d("now", "Succeeded", Some(500)),
+        ];
+        assert_eq!(
+            time_to_restore("now", t(500), &history),
+            Some((Duration::from_secs(400), "f1".into()))
+        );
     }
 
     #[test]
@@ -75,8 +96,15 @@ mod tests {
 
     #[test]
     fn running_and_later_deployments_are_ignored() {
-        let history = [d("f1", "Failed", Some(100)), d("running", "InProgress", None), d("later", "Failed", Some(900))];
-        assert_eq!(time_to_restore("now", t(500), &history), Some((Duration::from_secs(400), "f1".into())));
+        let history = [
+            d("f1", "Failed", Some(100)),
+            d("running", "InProgress", None),
+            d("later", "Failed", Some(900)),
+        ];
+        assert_eq!(
+            time_to_restore("now", t(500), &history),
+            Some((Duration::from_secs(400), "f1".into()))
+        );
     }
 
     proptest! {

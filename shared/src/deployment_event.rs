@@ -50,7 +50,10 @@ pub fn parse_deployment_event(event: Value) -> Result<DeploymentEvent, Deploymen
     let event: EventBridgeEvent<Value> =
         serde_json::from_value(event).map_err(|e| DeploymentEventError::NotEventBridge(e.to_string()))?;
     if event.detail_type != DEPLOYMENT_DETAIL_TYPE {
-        return Ok(DeploymentEvent::Other(format!("a `{}` event from {}", event.detail_type, event.source)));
+        return Ok(DeploymentEvent::Other(format!(
+            "a `{}` event from {}",
+            event.detail_type, event.source
+        )));
     }
     let d: Detail = serde_json::from_value(event.detail).map_err(|_| DeploymentEventError::Missing("(an object)"))?;
     let field = |v: Option<String>, name| v.filter(|s| !s.is_empty()).ok_or(DeploymentEventError::Missing(name));
@@ -70,7 +73,9 @@ mod tests {
 
     #[test]
     fn reads_the_fixture() {
-        let e = parse_deployment_event(serde_json::from_str(include_str!("../tests/fixtures/deployment-state-change.json")).unwrap());
+        let e = parse_deployment_event(
+            serde_json::from_str(include_str!("../tests/fixtures/deployment-state-change.json")).unwrap(),
+        );
         assert_eq!(
             e,
             Ok(DeploymentEvent::StateChange(DeploymentStateChange {
@@ -85,7 +90,10 @@ mod tests {
     #[test]
     fn missing_fields_are_named_and_other_events_ignored() {
         let e = json!({"detail-type": DEPLOYMENT_DETAIL_TYPE, "source": "aws.codedeploy", "detail": {"application": "a", "deploymentGroup": "g", "state": "START"}});
-        assert_eq!(parse_deployment_event(e), Err(DeploymentEventError::Missing("deploymentId")));
+        assert_eq!(
+            parse_deployment_event(e),
+            Err(DeploymentEventError::Missing("deploymentId"))
+        );
         let other = json!({"detail-type": "CodeDeploy Instance State-change Notification", "source": "aws.codedeploy", "detail": {}});
         assert!(matches!(parse_deployment_event(other), Ok(DeploymentEvent::Other(_))));
     }

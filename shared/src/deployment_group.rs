@@ -31,9 +31,10 @@ impl GroupRef {
     pub fn parse(text: &str) -> Result<GroupRef, String> {
         let t = text.trim();
         match t.split_once('/') {
-            Some((a, g)) if !a.is_empty() && !g.is_empty() && !t.chars().any(char::is_whitespace) => {
-                Ok(GroupRef { application: a.to_string(), group: g.to_string() })
-            }
+            Some((a, g)) if !a.is_empty() && !g.is_empty() && !t.chars().any(char::is_whitespace) => Ok(GroupRef {
+                application: a.to_string(),
+                group: g.to_string(),
+            }),
             _ => Err(format!("`{t}` is not `application/deployment-group`")),
         }
     }
@@ -63,7 +64,10 @@ impl RollbackTargets {
         let mut map = BTreeMap::new();
         for (alarm, groups) in raw {
             let parsed: Result<Vec<GroupRef>, String> = groups.iter().map(|g| GroupRef::parse(g)).collect();
-            let parsed = parsed.map_err(|problem| RollbackTargetsError::Invalid { alarm: alarm.clone(), problem })?;
+            let parsed = parsed.map_err(|problem| RollbackTargetsError::Invalid {
+                alarm: alarm.clone(),
+                problem,
+            })?;
             map.insert(alarm, parsed);
         }
         Ok(RollbackTargets(map))
@@ -78,7 +82,10 @@ impl RollbackTargets {
 /// `application/deployment-group` are returned as problems, not silently dropped.
 pub fn parse_group_tag(value: &str) -> (Vec<GroupRef>, Vec<String>) {
     if value.len() > MAX_GROUPS_TEXT {
-        return (Vec::new(), vec![format!("the {GROUP_TAG} tag is longer than {MAX_GROUPS_TEXT} bytes")]);
+        return (
+            Vec::new(),
+            vec![format!("the {GROUP_TAG} tag is longer than {MAX_GROUPS_TEXT} bytes")],
+        );
     }
     let (mut groups, mut problems) = (Vec::new(), Vec::new());
     for word in value.split_whitespace() {
@@ -92,7 +99,12 @@ pub fn parse_group_tag(value: &str) -> (Vec<GroupRef>, Vec<String>) {
 
 /// The union of several lists of groups, each group once, in a stable order.
 pub fn union(lists: &[&[GroupRef]]) -> Vec<GroupRef> {
-    lists.iter().flat_map(|l| l.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect()
+    lists
+        .iter()
+        .flat_map(|l| l.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 #[cfg(test)]
@@ -101,13 +113,20 @@ mod tests {
     use proptest::prelude::*;
 
     fn g(a: &str, b: &str) -> GroupRef {
-        GroupRef { application: a.into(), group: b.into() }
+        GroupRef {
+            application: a.into(),
+            group: b.into(),
+        }
     }
 
     #[test]
     fn reads_the_mapping() {
-        let t = RollbackTargets::parse(r#"{"orders-5xx": ["orders/orders-live", "billing/billing-dg"], "x": []}"#).unwrap();
-        assert_eq!(t.groups_of("orders-5xx"), &[g("orders", "orders-live"), g("billing", "billing-dg")]);
+        let t =
+            RollbackTargets::parse(r#"{"orders-5xx": ["orders/orders-live", "billing/billing-dg"], "x": []}"#).unwrap();
+        assert_eq!(
+            t.groups_of("orders-5xx"),
+            &[g("orders", "orders-live"), g("billing", "billing-dg")]
+        );
         assert!(t.groups_of("x").is_empty());
         assert!(t.groups_of("unmapped").is_empty());
     }
@@ -115,21 +134,36 @@ mod tests {
     #[test]
     fn bad_mappings_name_the_alarm() {
         let e = RollbackTargets::parse(r#"{"a": ["no-slash"]}"#).unwrap_err();
-        assert_eq!(e.to_string(), "ROLLBACK_TARGETS alarm `a`: `no-slash` is not `application/deployment-group`");
-        assert!(matches!(RollbackTargets::parse(r#"["a"]"#), Err(RollbackTargetsError::Syntax(_))));
-        assert!(matches!(RollbackTargets::parse(r#"{"a": "orders/dg"}"#), Err(RollbackTargetsError::Syntax(_))));
+        assert_eq!(
+            e.to_string(),
+            "ROLLBACK_TARGETS alarm `a`: `no-slash` is not `application/deployment-group`"
+        );
+        assert!(matches!(
+            RollbackTargets::parse(r#"["a"]"#),
+            Err(RollbackTargetsError::Syntax(_))
+        ));
+        assert!(matches!(
+            RollbackTargets::parse(r#"{"a": "orders/dg"}"#),
+            Err(RollbackTargetsError::Syntax(_))
+        ));
     }
 
     #[test]
     fn tag_values_hold_several_groups() {
         let (groups, problems) = parse_group_tag("orders/live  billing/dg\tbad");
         assert_eq!(groups, vec![g("orders", "live"), g("billing", "dg")]);
-        assert_eq!(problems, vec!["shiftguard:deployment-group tag: `bad` is not `application/deployment-group`"]);
+        assert_eq!(
+            problems,
+            vec!["shiftguard:deployment-group tag: `bad` is not `application/deployment-group`"]
+        );
     }
 
     #[test]
     fn the_union_has_each_group_once() {
-        assert_eq!(union(&[&[g("a", "b"), g("c", "d")], &[g("a", "b")]]), vec![g("a", "b"), g("c", "d")]);
+        assert_eq!(
+            union(&[&[g("a", "b"), g("c", "d")], &[g("a", "b")]]),
+            vec![g("a", "b"), g("c", "d")]
+        );
     }
 
     #[test]

@@ -14,10 +14,33 @@ pub struct EmfMetric {
 }
 
 const UNITS: [&str; 27] = [
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
-    "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
-    "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
-    "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 
 /// One EMF document: the dimensions and metrics as root members, described under `_aws`.
@@ -56,15 +79,29 @@ pub fn emf_document(
 /// Checks a document against the EMF specification; the error says which rule it breaks.
 pub fn validate_emf(doc: &Value) -> Result<(), String> {
     let root = doc.as_object().ok_or("the root is not an object")?;
-    let aws = root.get("_aws").and_then(Value::as_object).ok_or("no `_aws` metadata object")?;
-    aws.get("Timestamp").and_then(Value::as_u64).ok_or("`_aws.Timestamp` is not a non-negative integer (ms since the epoch)")?;
-    let directives = aws.get("CloudWatchMetrics").and_then(Value::as_array).ok_or("`_aws.CloudWatchMetrics` is not an array")?;
+    let aws = root
+        .get("_aws")
+        .and_then(Value::as_object)
+        .ok_or("no `_aws` metadata object")?;
+    aws.get("Timestamp")
+        .and_then(Value::as_u64)
+        .ok_or("`_aws.Timestamp` is not a non-negative integer (ms since the epoch)")?;
+    let directives = aws
+        .get("CloudWatchMetrics")
+        .and_then(Value::as_array)
+        .ok_or("`_aws.CloudWatchMetrics` is not an array")?;
     for d in directives {
-        let ns = d.get("Namespace").and_then(Value::as_str).ok_or("a directive has no string `Namespace`")?;
+        let ns = d
+            .get("Namespace")
+            .and_then(Value::as_str)
+            .ok_or("a directive has no string `Namespace`")?;
         if ns.is_empty() || ns.len() > 1024 {
             return Err(format!("Namespace `{ns}` must be 1 to 1024 characters"));
         }
-        let sets = d.get("Dimensions").and_then(Value::as_array).ok_or("`Dimensions` is not an array of dimension sets")?;
+        let sets = d
+            .get("Dimensions")
+            .and_then(Value::as_array)
+            .ok_or("`Dimensions` is not an array of dimension sets")?;
         for set in sets {
             let set = set.as_array().ok_or("a dimension set is not an array")?;
             if set.len() > 30 {
@@ -74,16 +111,26 @@ pub fn validate_emf(doc: &Value) -> Result<(), String> {
                 let key = key.as_str().ok_or("a dimension key is not a string")?;
                 match root.get(key) {
                     Some(Value::String(v)) if !v.is_empty() && v.len() <= 1024 => {}
-                    _ => return Err(format!("dimension `{key}` has no string value of 1 to 1024 characters at the root")),
+                    _ => {
+                        return Err(format!(
+                            "dimension `{key}` has no string value of 1 to 1024 characters at the root"
+                        ));
+                    }
                 }
             }
         }
-        let metrics = d.get("Metrics").and_then(Value::as_array).ok_or("`Metrics` is not an array")?;
+        let metrics = d
+            .get("Metrics")
+            .and_then(Value::as_array)
+            .ok_or("`Metrics` is not an array")?;
         if metrics.len() > 100 {
             return Err("a directive has more than 100 metrics".into());
         }
         for m in metrics {
-            let name = m.get("Name").and_then(Value::as_str).ok_or("a metric has no string `Name`")?;
+            let name = m
+                .get("Name")
+                .and_then(Value::as_str)
+                .ok_or("a metric has no string `Name`")?;
             if name.is_empty() || name.len() > 1024 {
                 return Err(format!("metric name `{name}` must be 1 to 1024 characters"));
             }
@@ -95,7 +142,8 @@ pub fn validate_emf(doc: &Value) -> Result<(), String> {
             }
             match root.get(name) {
                 Some(Value::Number(_)) => {}
-                Some(Value::Array(values)) if !values.is_empty() && values.len() <= 100 && values.iter().all(Value::is_number) => {}
+                Some(Value::Array(values))
+                    if !values.is_empty() && values.len() <= 100 && values.iter().all(Value::is_number) => {}
                 _ => return Err(format!("metric `{name}` has no numeric value at the root")),
             }
         }
@@ -111,7 +159,11 @@ mod tests {
         emf_document(
             "Shiftguard/Deployments",
             &[("Application", "orders"), ("DeploymentGroup", "orders-live")],
-            &[EmfMetric { name: "DeploymentSuccess".into(), unit: "Count", value: 1.0 }],
+            &[EmfMetric {
+                name: "DeploymentSuccess".into(),
+                unit: "Count",
+                value: 1.0,
+            }],
             &[("DeploymentId", Value::from("d-1"))],
             1_800_000_000_000,
         )
@@ -121,7 +173,10 @@ mod tests {
     fn writes_a_valid_document() {
         let d = doc();
         validate_emf(&d).unwrap();
-        assert_eq!(d["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Application", "DeploymentGroup"]]));
+        assert_eq!(
+            d["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Application", "DeploymentGroup"]])
+        );
         assert_eq!(d["DeploymentSuccess"], 1.0);
         assert_eq!(d["DeploymentId"], "d-1");
     }
@@ -133,7 +188,11 @@ mod tests {
             ("/Application", json!(7), "dimension `Application`"),
             ("/DeploymentSuccess", json!("1"), "metric `DeploymentSuccess`"),
             ("/_aws/CloudWatchMetrics/0/Namespace", json!(""), "Namespace"),
-            ("/_aws/CloudWatchMetrics/0/Metrics/0/Unit", json!("Furlongs"), "not a CloudWatch unit"),
+            (
+                "/_aws/CloudWatchMetrics/0/Metrics/0/Unit",
+                json!("Furlongs"),
+                "not a CloudWatch unit",
+            ),
         ];
         for (pointer, value, expected) in broken {
             let mut d = doc();

@@ -133,7 +133,10 @@ pub trait DeploymentControl: Send + Sync {
     fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, String>> + Send;
 
     /// `BatchGetDeployments`, in batches as the API allows.
-    fn summaries(&self, deployment_ids: &[String]) -> impl Future<Output = Result<Vec<DeploymentSummary>, String>> + Send;
+    fn summaries(
+        &self,
+        deployment_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<DeploymentSummary>, String>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,5 +153,10 @@ pub trait AlarmTagReader: Send + Sync {
 
 /// Points a Lambda alias at one version, all traffic, routing cleared.
 pub trait AliasUpdater: Send + Sync {
-    fn point_alias(&self, function: &str, alias: &str, version: &str) -> impl Future<Output = Result<(), String>> + Send;
+    fn point_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        version: &str,
+    ) -> impl Future<Output = Result<(), String>> + Send;
 }

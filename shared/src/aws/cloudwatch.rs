@@ -96,7 +96,12 @@ impl AlarmTagReader for CloudWatchAdapter {
             .send()
             .await
             .map_err(|e| format!("ListTagsForResource {alarm_arn}: {}", DisplayErrorContext(&e)))?;
-        Ok(out.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value?))).collect())
+        Ok(out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value?)))
+            .collect())
     }
 }
 

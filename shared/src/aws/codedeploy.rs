@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_codedeploy::error::DisplayErrorContext;
 use aws_sdk_codedeploy::operation::get_deployment::GetDeploymentError;
+use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError;
 use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
 use aws_sdk_codedeploy::types::{DeploymentStatus, TimeRange};
-use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError;
 use aws_sdk_codedeploy::types::{LifecycleEventStatus, RevisionLocation};
 
 use crate::deployment_group::GroupRef;
@@ -191,7 +191,14 @@ impl DeploymentControl for CodeDeployAdapter {
     }
 
     async fn stop_with_rollback(&self, deployment_id: &str) -> Result<StopOutcome, String> {
-        match self.client.stop_deployment().deployment_id(deployment_id).auto_rollback_enabled(true).send().await {
+        match self
+            .client
+            .stop_deployment()
+            .deployment_id(deployment_id)
+            .auto_rollback_enabled(true)
+            .send()
+            .await
+        {
             Ok(_) => Ok(StopOutcome::Stopped),
             Err(e) => match e.as_service_error() {
                 Some(StopDeploymentError::DeploymentAlreadyCompletedException(_)) => Ok(StopOutcome::AlreadyCompleted),
@@ -210,13 +217,18 @@ impl DeploymentControl for CodeDeployAdapter {
                 .send()
                 .await
                 .map_err(|e| format!("BatchGetDeployments: {}", DisplayErrorContext(&e)))?;
-            out.extend(page.deployments_info.unwrap_or_default().into_iter().map(|d| DeploymentSummary {
-                deployment_id: d.deployment_id.unwrap_or_default(),
-                status: d.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                compute_platform: d.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
-                created_at: d.create_time.as_ref().and_then(system_time),
-                completed_at: d.complete_time.as_ref().and_then(system_time),
-            }));
+            out.extend(
+                page.deployments_info
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| DeploymentSummary {
+                        deployment_id: d.deployment_id.unwrap_or_default(),
+                        status: d.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        compute_platform: d.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
+                        created_at: d.create_time.as_ref().and_then(system_time),
+                        completed_at: d.complete_time.as_ref().and_then(system_time),
+                    }),
+            );
         }
         Ok(out)
     }
@@ -353,9 +365,13 @@ mod tests {
         let stop = mock!(Client::stop_deployment)
             .match_requests(|r| r.deployment_id() == Some("d-1") && r.auto_rollback_enabled() == Some(true))
             .then_output(|| StopDeploymentOutput::builder().build());
-        let done = mock!(Client::stop_deployment).match_requests(|r| r.deployment_id() == Some("d-2")).then_error(|| {
-            StopDeploymentError::DeploymentAlreadyCompletedException(DeploymentAlreadyCompletedException::builder().build())
-        });
+        let done = mock!(Client::stop_deployment)
+            .match_requests(|r| r.deployment_id() == Some("d-2"))
+            .then_error(|| {
+                StopDeploymentError::DeploymentAlreadyCompletedException(
+                    DeploymentAlreadyCompletedException::builder().build(),
+                )
+            });
         let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&stop, &done]);
         let cd = CodeDeployAdapter::new(client);
         assert_eq!(cd.stop_with_rollback("d-1").await, Ok(StopOutcome::Stopped));
@@ -371,13 +387,24 @@ mod tests {
                     && r.application_name() == Some("orders")
                     && r.include_only_statuses() == [DeploymentStatus::InProgress, DeploymentStatus::Baking]
             })
-            .then_output(|| ListDeploymentsOutput::builder().deployments("d-1").next_token("more").build());
+            .then_output(|| {
+                ListDeploymentsOutput::builder()
+                    .deployments("d-1")
+                    .next_token("more")
+                    .build()
+            });
         let second = mock!(Client::list_deployments)
             .match_requests(|r| r.next_token() == Some("more"))
             .then_output(|| ListDeploymentsOutput::builder().deployments("d-2").build());
         let client = mock_client!(aws_sdk_codedeploy, RuleMode::MatchAny, [&first, &second]);
-        let group = GroupRef { application: "orders".into(), group: "live".into() };
-        let ids = CodeDeployAdapter::new(client).list(&group, &["InProgress", "Baking"], None).await.unwrap();
+        let group = GroupRef {
+            application: "orders".into(),
+            group: "live".into(),
+        };
+        let ids = CodeDeployAdapter::new(client)
+            .list(&group, &["InProgress", "Baking"], None)
+            .await
+            .unwrap();
         assert_eq!(ids, vec!["d-1", "d-2"]);
     }
 

@@ -57,7 +57,12 @@ impl AliasUpdater for LambdaAdapter {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("UpdateAlias {function}:{alias} → {version}: {}", DisplayErrorContext(&e)))
+            .map_err(|e| {
+                format!(
+                    "UpdateAlias {function}:{alias} → {version}: {}",
+                    DisplayErrorContext(&e)
+                )
+            })
     }
 }
 

@@ -1,0 +1,339 @@
+//! The alarm-rollback handler: an alarm went to ALARM; stop and roll back what it guards.
+
+use std::collections::BTreeMap;
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+use shiftguard::alarm_event::{AlarmEvent, parse_alarm_event};
+use shiftguard::decision_record::{RECORD_KIND, emit_line};
+use shiftguard::deployment_group::{GROUP_TAG, parse_group_tag, union};
+use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentControl, DeploymentReader};
+use tokio::time::Instant;
+
+use crate::config::{AlarmRollbackConfig, AlarmRollbackConfigError};
+use crate::rollback::{GroupOutcome, roll_back_group};
+
+pub struct Deps<C, D, T, A> {
+    pub control: C,
+    pub deployments: D,
+    pub tags: T,
+    pub aliases: A,
+    pub config: Result<AlarmRollbackConfig, AlarmRollbackConfigError>,
+}
+
+/// What the invocation did; also the decision record.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackSummary {
+    pub record: &'static str,
+    pub hook: &'static str,
+    pub alarm: String,
+    pub state: String,
+    /// `rollback` when at least one group was acted on, else `none`.
+    pub action: &'static str,
+    pub reason: String,
+    pub groups: Vec<GroupOutcome>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+fn no_op(reason: String) -> Value {
+    tracing::info!(reason, "nothing to do");
+    serde_json::json!({"action": "none", "reason": reason})
+}
+
+fn diagnostic(error_type: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_string(),
+        error_message: message,
+    }
+}
+
+pub async fn function_handler<C, D, T, A>(
+    deps: &Deps<C, D, T, A>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Diagnostic>
+where
+    C: DeploymentControl,
+    D: DeploymentReader,
+    T: AlarmTagReader,
+    A: AliasUpdater,
+{
+    let started = Instant::now();
+    let change = match parse_alarm_event(event.payload) {
+        Ok(AlarmEvent::StateChange(c)) => c,
+        Ok(AlarmEvent::Other(what)) => return Ok(no_op(format!("{what} is not an alarm state change"))),
+        Err(e) => return Err(diagnostic("Shiftguard.InvalidEvent", e.to_string())),
+    };
+    if change.state != "ALARM" {
+        return Ok(no_op(format!(
+            "alarm {} went to {}, not ALARM",
+            change.alarm_name, change.state
+        )));
+    }
+    let config = deps.config.as_ref().map_err(|e| {
+        diagnostic(
+            "Shiftguard.Misconfigured",
+            format!("alarm-rollback is misconfigured: {e}"),
+        )
+    })?;
+
+    let mut problems = Vec::new();
+    let mut tag_groups = Vec::new();
+    if let Some(arn) = &change.alarm_arn {
+        match deps.tags.tags(arn).await {
+            Ok(tags) => {
+                let (groups, bad) = parse_group_tag(tags.get(GROUP_TAG).map(String::as_str).unwrap_or(""));
+                tag_groups = groups;
+                problems.extend(bad);
+            }
+            Err(e) => problems.push(format!("could not read the alarm's tags: {e}")),
+        }
+    }
+    let groups = union(&[config.targets.groups_of(&change.alarm_name), &tag_groups]);
+
+    let mut outcomes = Vec::with_capacity(groups.len());
+    for group in &groups {
+        outcomes.push(roll_back_group(&deps.control, &deps.deployments, &deps.aliases, group, config.bake).await);
+    }
+    let acted = outcomes
+        .iter()
+        .any(|o| !o.stopped.is_empty() || o.alias_rolled_back.is_some());
+    let reason = if groups.is_empty() {
+        format!(
+            "alarm {} guards no deployment group (neither ROLLBACK_TARGETS nor its {GROUP_TAG} tag names one)",
+            change.alarm_name
+        )
+    } else {
+        let counts: BTreeMap<&str, usize> = BTreeMap::from([
+            ("stopped", outcomes.iter().map(|o| o.stopped.len()).sum()),
+            (
+                "alias rolled back",
+                outcomes.iter().filter(|o| o.alias_rolled_back.is_some()).count(),
+            ),
+        ]);
+        format!(
+            "alarm {} is in ALARM ({}); {} group(s): {} stopped, {} alias(es) rolled back",
+            change.alarm_name,
+            change.reason.as_deref().unwrap_or("no reason given"),
+            groups.len(),
+            counts["stopped"],
+            counts["alias rolled back"]
+        )
+    };
+    let errors: Vec<String> = outcomes.iter().flat_map(|o| o.errors.iter().cloned()).collect();
+    let summary = RollbackSummary {
+        record: RECORD_KIND,
+        hook: "alarm-rollback",
+        alarm: change.alarm_name,
+        state: change.state,
+        action: if acted { "rollback" } else { "none" },
+        reason,
+        groups: outcomes,
+        problems,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    emit_line(&summary);
+    if !errors.is_empty() {
+        // Lambda retries the event; stops that landed answer "already completed" next time.
+        return Err(diagnostic("Shiftguard.RollbackIncomplete", errors.join("; ")));
+    }
+    Ok(serde_json::to_value(&summary).unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use serde_json::json;
+    use shiftguard::deployment_group::{GroupRef, RollbackTargets};
+    use shiftguard::ports::{DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
+    use std::sync::Mutex;
+    use std::time::{Duration, SystemTime};
+
+    /// An in-memory CodeDeploy: deployments by group with their status.
+    #[derive(Default)]
+    struct FakeCodeDeploy {
+        deployments: Mutex<Vec<(GroupRef, DeploymentSummary)>>,
+        stops: Mutex<Vec<String>>,
+    }
+
+    impl DeploymentControl for FakeCodeDeploy {
+        async fn list(
+            &self,
+            g: &GroupRef,
+            statuses: &[&str],
+            _after: Option<SystemTime>,
+        ) -> Result<Vec<String>, String> {
+            Ok(self
+                .deployments
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(dg, d)| dg == g && statuses.contains(&d.status.as_str()))
+                .map(|(_, d)| d.deployment_id.clone())
+                .collect())
+        }
+        async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, String> {
+            self.stops.lock().unwrap().push(id.into());
+            let mut all = self.deployments.lock().unwrap();
+            let d = &mut all.iter_mut().find(|(_, d)| d.deployment_id == id).unwrap().1;
+            if d.status == "Stopped" || d.status == "Succeeded" {
+                return Ok(StopOutcome::AlreadyCompleted);
+            }
+            d.status = "Stopped".into();
+            Ok(StopOutcome::Stopped)
+        }
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, String> {
+            Ok(self
+                .deployments
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, d)| ids.contains(&d.deployment_id))
+                .map(|(_, d)| d.clone())
+                .collect())
+        }
+    }
+
+    impl DeploymentReader for FakeCodeDeploy {
+        async fn deployment(&self, _id: &str) -> Result<DeploymentInfo, LookupError> {
+            Ok(DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: "live".into(),
+                compute_platform: "Lambda".into(),
+                created_at: None,
+                completed_at: None,
+                status: "Succeeded".into(),
+                appspec: include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml").into(),
+            })
+        }
+    }
+
+    struct Tags(Option<&'static str>);
+
+    impl AlarmTagReader for Tags {
+        async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, String> {
+            Ok(self
+                .0
+                .map(|v| BTreeMap::from([(GROUP_TAG.to_string(), v.to_string())]))
+                .unwrap_or_default())
+        }
+    }
+
+    #[derive(Default)]
+    struct Aliases(Mutex<Vec<(String, String, String)>>);
+
+    impl AliasUpdater for Aliases {
+        async fn point_alias(&self, f: &str, a: &str, v: &str) -> Result<(), String> {
+            self.0.lock().unwrap().push((f.into(), a.into(), v.into()));
+            Ok(())
+        }
+    }
+
+    fn group(app: &str, g: &str) -> GroupRef {
+        GroupRef {
+            application: app.into(),
+            group: g.into(),
+        }
+    }
+
+    fn summary(id: &str, status: &str, completed_secs_ago: Option<u64>) -> DeploymentSummary {
+        DeploymentSummary {
+            deployment_id: id.into(),
+            status: status.into(),
+            compute_platform: "Lambda".into(),
+            created_at: None,
+            completed_at: completed_secs_ago.map(|s| SystemTime::now() - Duration::from_secs(s)),
+        }
+    }
+
+    fn deps(
+        tag: Option<&'static str>,
+        targets: &str,
+        bake_min: u64,
+    ) -> Deps<FakeCodeDeploy, FakeCodeDeploy, Tags, Aliases> {
+        let cd = FakeCodeDeploy::default();
+        cd.deployments.lock().unwrap().extend([
+            (group("orders", "live"), summary("d-running", "InProgress", None)),
+            (group("billing", "live"), summary("d-other", "InProgress", None)),
+            (group("catalog", "live"), summary("d-baked", "Succeeded", Some(120))),
+        ]);
+        Deps {
+            control: cd,
+            deployments: FakeCodeDeploy::default(),
+            tags: Tags(tag),
+            aliases: Aliases::default(),
+            config: Ok(AlarmRollbackConfig {
+                targets: RollbackTargets::parse(targets).unwrap(),
+                bake: Duration::from_secs(bake_min * 60),
+            }),
+        }
+    }
+
+    fn alarm(state: &str) -> LambdaEvent<Value> {
+        let mut e: Value =
+            serde_json::from_str(include_str!("../../../shared/tests/fixtures/alarm-state-change.json")).unwrap();
+        e["detail"]["state"]["value"] = json!(state);
+        LambdaEvent::new(e, Context::default())
+    }
+
+    #[tokio::test]
+    async fn when_a_mapped_alarm_fires_should_stop_its_groups_deployments_only() {
+        let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert_eq!(out["action"], "rollback");
+        assert_eq!(d.control.stops.lock().unwrap().as_slice(), ["d-running"]);
+    }
+
+    #[tokio::test]
+    async fn when_the_alarm_is_ok_should_do_nothing() {
+        let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+        for state in ["OK", "INSUFFICIENT_DATA"] {
+            assert_eq!(function_handler(&d, alarm(state)).await.unwrap()["action"], "none");
+        }
+        assert!(d.control.stops.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn when_the_alarm_is_tagged_should_stop_the_tagged_groups() {
+        let d = deps(Some("billing/live"), "{}", 0);
+        function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert_eq!(d.control.stops.lock().unwrap().as_slice(), ["d-other"]);
+    }
+
+    #[tokio::test]
+    async fn when_fired_twice_the_second_time_should_find_nothing_left_to_stop() {
+        let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+        function_handler(&d, alarm("ALARM")).await.unwrap();
+        let second = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert_eq!(second["action"], "none");
+    }
+
+    #[tokio::test]
+    async fn when_unmapped_should_do_nothing_without_failing() {
+        let d = deps(None, "{}", 0);
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert_eq!(out["action"], "none");
+        assert!(out["reason"].as_str().unwrap().contains("guards no deployment group"));
+    }
+
+    #[tokio::test]
+    async fn when_a_success_is_inside_the_bake_window_should_point_the_alias_back() {
+        let d = deps(None, r#"{"orders-error-rate": ["catalog/live"]}"#, 10);
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert_eq!(
+            d.aliases.0.lock().unwrap().as_slice(),
+            [("orders-api".to_string(), "live".to_string(), "6".to_string())]
+        );
+        assert_eq!(out["groups"][0]["alias_rolled_back"]["from_version"], "7");
+    }
+
+    #[tokio::test]
+    async fn when_the_success_is_older_than_the_bake_window_should_leave_the_alias() {
+        let d = deps(None, r#"{"orders-error-rate": ["catalog/live"]}"#, 1);
+        function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert!(d.aliases.0.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,189 @@
+//! What happens to one deployment group when an alarm it is guarded by goes to ALARM: every
+//! deployment in flight is stopped with rollback; with nothing in flight, a Lambda deployment
+//! that succeeded within `BAKE_MINUTES` has its alias pointed back at the old version.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use shiftguard::deployment_group::GroupRef;
+use shiftguard::env_config::TargetOverride;
+use shiftguard::ports::{AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
+use shiftguard::target::DeploymentTarget;
+use shiftguard::target_resolution::target_of;
+
+/// The statuses of a deployment that can still be stopped.
+pub const IN_FLIGHT: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
+
+/// How far back, beyond the bake window, successful deployments are looked for by creation time
+/// (a deployment completes after it is created; a week covers the slowest linear configuration).
+const CREATION_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What was done to one group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GroupOutcome {
+    pub group: String,
+    pub stopped: Vec<String>,
+    /// Found in flight, but completed before the stop landed.
+    pub already_completed: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias_rolled_back: Option<AliasRollback>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AliasRollback {
+    pub deployment_id: String,
+    pub function: String,
+    pub alias: String,
+    pub from_version: String,
+    pub to_version: String,
+}
+
+/// The most recent deployment that succeeded at or after `since`.
+pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> Option<&DeploymentSummary> {
+    history
+        .iter()
+        .filter(|d| d.status == "Succeeded" && d.completed_at.is_some_and(|t| t >= since))
+        .max_by_key(|d| d.completed_at)
+}
+
+pub async fn roll_back_group<C, D, A>(
+    control: &C,
+    deployments: &D,
+    aliases: &A,
+    group: &GroupRef,
+    bake: Duration,
+) -> GroupOutcome
+where
+    C: DeploymentControl,
+    D: DeploymentReader,
+    A: AliasUpdater,
+{
+    let mut out = GroupOutcome {
+        group: group.to_string(),
+        ..GroupOutcome::default()
+    };
+    let in_flight = match control.list(group, &IN_FLIGHT, None).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
+        }
+    };
+    for id in &in_flight {
+        match control.stop_with_rollback(id).await {
+            Ok(StopOutcome::Stopped) => out.stopped.push(id.clone()),
+            Ok(StopOutcome::AlreadyCompleted) => out.already_completed.push(id.clone()),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    if !in_flight.is_empty() {
+        return out;
+    }
+    if bake.is_zero() {
+        out.notes.push("nothing in flight".into());
+        return out;
+    }
+    let now = SystemTime::now();
+    let since = now - bake;
+    let history = match control
+        .list(group, &["Succeeded"], Some(since - CREATION_LOOKBACK))
+        .await
+    {
+        Ok(ids) if ids.is_empty() => Vec::new(),
+        Ok(ids) => match control.summaries(&ids).await {
+            Ok(s) => s,
+            Err(e) => {
+                out.errors.push(e);
+                return out;
+            }
+        },
+        Err(e) => {
+            out.errors.push(e);
+            return out;
+        }
+    };
+    let Some(candidate) = bake_candidate(&history, since) else {
+        out.notes.push(format!(
+            "nothing in flight, and no deployment succeeded in the last {} minutes",
+            bake.as_secs() / 60
+        ));
+        return out;
+    };
+    if candidate.compute_platform != "Lambda" {
+        out.notes.push(format!(
+            "deployment {} succeeded within BAKE_MINUTES, but post-success rollback is not supported for the {} platform",
+            candidate.deployment_id, candidate.compute_platform
+        ));
+        return out;
+    }
+    let target = match deployments.deployment(&candidate.deployment_id).await {
+        Ok(info) => target_of(&candidate.deployment_id, &info, &TargetOverride::default()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match target {
+        Ok(DeploymentTarget::Lambda(t)) => match (t.alias, t.current_version) {
+            (Some(alias), Some(previous)) => match aliases.point_alias(&t.function_name, &alias, &previous).await {
+                Ok(()) => {
+                    out.alias_rolled_back = Some(AliasRollback {
+                        deployment_id: candidate.deployment_id.clone(),
+                        function: t.function_name,
+                        alias,
+                        from_version: t.target_version,
+                        to_version: previous,
+                    })
+                }
+                Err(e) => out.errors.push(e),
+            },
+            _ => out.notes.push(format!(
+                "deployment {} names no Alias and CurrentVersion to go back to",
+                candidate.deployment_id
+            )),
+        },
+        Ok(_) => out
+            .notes
+            .push("post-success rollback is supported for Lambda deployments only".into()),
+        Err(e) => out
+            .errors
+            .push(format!("reading deployment {}: {e}", candidate.deployment_id)),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs_ago: u64) -> Option<SystemTime> {
+        Some(SystemTime::now() - Duration::from_secs(secs_ago))
+    }
+
+    fn d(id: &str, status: &str, completed: Option<SystemTime>) -> DeploymentSummary {
+        DeploymentSummary {
+            deployment_id: id.into(),
+            status: status.into(),
+            compute_platform: "Lambda".into(),
+            created_at: None,
+            completed_at: completed,
+        }
+    }
+
+    #[test]
+    fn the_newest_success_inside_the_window_is_the_candidate() {
+        let history = [
+            d("old", "Succeeded", at(7200)),
+            d("new", "Succeeded", at(60)),
+            d("newer", "Succeeded", at(30)),
+            d("f", "Failed", at(10)),
+        ];
+        let since = SystemTime::now() - Duration::from_secs(600);
+        assert_eq!(
+            bake_candidate(&history, since).map(|d| d.deployment_id.as_str()),
+            Some("newer")
+        );
+        assert_eq!(bake_candidate(&history[..1], since), None);
+    }
+}

@@ -1,0 +1,42 @@
+//! deploy-events' configuration: `METRICS_NAMESPACE`.
+
+use shiftguard::env_config::{ConfigError, non_empty};
+
+pub const DEFAULT_NAMESPACE: &str = "Shiftguard/Deployments";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployEventsConfig {
+    pub namespace: String,
+}
+
+impl DeployEventsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let namespace = non_empty(get, "METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+        if namespace.len() > 255 || namespace.starts_with("AWS/") || namespace.contains(':') {
+            return Err(ConfigError::Unusable {
+                variable: "METRICS_NAMESPACE",
+                problem: format!("{namespace:?} must be at most 255 characters, without `:`, and not start with AWS/"),
+            });
+        }
+        Ok(DeployEventsConfig { namespace })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_and_bad_namespaces() {
+        assert_eq!(
+            DeployEventsConfig::from_lookup(&|_| None).unwrap().namespace,
+            DEFAULT_NAMESPACE
+        );
+        let e = DeployEventsConfig::from_lookup(&|_| Some("AWS/Lambda".into())).unwrap_err();
+        assert!(e.to_string().starts_with("METRICS_NAMESPACE is not valid"), "{e}");
+    }
+}

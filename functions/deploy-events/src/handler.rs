@@ -1,0 +1,272 @@
+//! The deploy-events handler: one CloudWatch EMF line per deployment state change, with a count
+//! per state, the duration of a finished deployment, and the time to restore after a failure.
+
+use std::time::{Duration, SystemTime};
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use shiftguard::delivery_metrics::{deployment_duration, time_to_restore};
+use shiftguard::deployment_event::{DeploymentEvent, DeploymentStateChange, parse_deployment_event};
+use shiftguard::deployment_group::GroupRef;
+use shiftguard::emf::{EmfMetric, emf_document};
+use shiftguard::env_config::ConfigError;
+use shiftguard::ports::DeploymentControl;
+
+use crate::config::DeployEventsConfig;
+
+/// Earlier deployments are looked for this far before the restoring one was created.
+pub const HISTORY: Duration = Duration::from_secs(30 * 24 * 3600);
+
+pub struct Deps<C> {
+    pub control: C,
+    pub config: Result<DeployEventsConfig, ConfigError>,
+}
+
+/// `START` → `DeploymentStart`, and so on.
+pub fn count_metric(state: &str) -> String {
+    let mut chars = state.chars();
+    let title: String = chars
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .into_iter()
+        .chain(chars.map(|c| c.to_ascii_lowercase()))
+        .collect();
+    format!("Deployment{title}")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_millis() as f64
+}
+
+pub async fn function_handler<C: DeploymentControl>(
+    deps: &Deps<C>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Diagnostic> {
+    let change = match parse_deployment_event(event.payload) {
+        Ok(DeploymentEvent::StateChange(c)) => c,
+        Ok(DeploymentEvent::Other(what)) => {
+            tracing::info!(what, "not a deployment state change; nothing to record");
+            return Ok(json!({"metrics": [], "reason": format!("{what} is not a deployment state change")}));
+        }
+        Err(e) => {
+            return Err(Diagnostic {
+                error_type: "Shiftguard.InvalidEvent".into(),
+                error_message: e.to_string(),
+            });
+        }
+    };
+    let config = deps.config.as_ref().map_err(|e| Diagnostic {
+        error_type: "Shiftguard.Misconfigured".into(),
+        error_message: format!("deploy-events is misconfigured: {e}"),
+    })?;
+    let (metrics, mut properties, problems) = measure(&deps.control, &change).await;
+    properties.push(("DeploymentId", Value::from(change.deployment_id.clone())));
+    properties.push(("State", Value::from(change.state.clone())));
+    if !problems.is_empty() {
+        // The count is still right; a retry would count the event twice, so this is logged, not raised.
+        tracing::warn!(
+            deployment_id = change.deployment_id,
+            ?problems,
+            "some delivery metrics could not be computed"
+        );
+        properties.push(("Problems", json!(problems)));
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let dims = [
+        ("Application", change.application.as_str()),
+        ("DeploymentGroup", change.deployment_group.as_str()),
+    ];
+    let doc = emf_document(&config.namespace, &dims, &metrics, &properties, now_ms);
+    println!("{doc}");
+    Ok(
+        json!({"metrics": metrics.iter().map(|m| json!({"name": m.name, "value": m.value, "unit": m.unit})).collect::<Vec<_>>(), "problems": problems}),
+    )
+}
+
+/// The metrics of one state change, extra properties for the log line, and what went wrong.
+async fn measure<C: DeploymentControl>(
+    control: &C,
+    change: &DeploymentStateChange,
+) -> (Vec<EmfMetric>, Vec<(&'static str, Value)>, Vec<String>) {
+    let mut metrics = vec![EmfMetric {
+        name: count_metric(&change.state),
+        unit: "Count",
+        value: 1.0,
+    }];
+    let (mut properties, mut problems) = (Vec::new(), Vec::new());
+    if !change.is_final() {
+        return (metrics, properties, problems);
+    }
+    let this = match control.summaries(std::slice::from_ref(&change.deployment_id)).await {
+        Ok(mut s) if !s.is_empty() => s.remove(0),
+        Ok(_) => {
+            problems.push(format!("deployment {} was not found", change.deployment_id));
+            return (metrics, properties, problems);
+        }
+        Err(e) => {
+            problems.push(e);
+            return (metrics, properties, problems);
+        }
+    };
+    let now = SystemTime::now();
+    match deployment_duration(this.created_at, this.completed_at, now) {
+        Some(d) => metrics.push(EmfMetric {
+            name: "DeploymentDuration".into(),
+            unit: "Milliseconds",
+            value: ms(d),
+        }),
+        None => problems.push("the deployment has no createTime".into()),
+    }
+    if change.state != "SUCCESS" {
+        return (metrics, properties, problems);
+    }
+    let group = GroupRef {
+        application: change.application.clone(),
+        group: change.deployment_group.clone(),
+    };
+    let after = this.created_at.map(|c| c - HISTORY);
+    let history = match control.list(&group, &["Succeeded", "Failed", "Stopped"], after).await {
+        Ok(ids) => {
+            let earlier: Vec<String> = ids.into_iter().filter(|id| *id != change.deployment_id).collect();
+            if earlier.is_empty() {
+                Ok(Vec::new())
+            } else {
+                control.summaries(&earlier).await
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match history {
+        Ok(history) => {
+            if let Some((ttr, since)) =
+                time_to_restore(&change.deployment_id, this.completed_at.unwrap_or(now), &history)
+            {
+                metrics.push(EmfMetric {
+                    name: "TimeToRestore".into(),
+                    unit: "Milliseconds",
+                    value: ms(ttr),
+                });
+                properties.push(("RestoredFrom", Value::from(since)));
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    (metrics, properties, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Context;
+    use shiftguard::ports::{DeploymentSummary, StopOutcome};
+
+    struct History(Vec<DeploymentSummary>);
+
+    impl DeploymentControl for History {
+        async fn list(&self, _g: &GroupRef, statuses: &[&str], _a: Option<SystemTime>) -> Result<Vec<String>, String> {
+            Ok(self
+                .0
+                .iter()
+                .filter(|d| statuses.contains(&d.status.as_str()))
+                .map(|d| d.deployment_id.clone())
+                .collect())
+        }
+        async fn stop_with_rollback(&self, _id: &str) -> Result<StopOutcome, String> {
+            unreachable!("deploy-events never stops a deployment")
+        }
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, String> {
+            Ok(self
+                .0
+                .iter()
+                .filter(|d| ids.contains(&d.deployment_id))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn ago(s: u64) -> Option<SystemTime> {
+        Some(SystemTime::now() - Duration::from_secs(s))
+    }
+
+    fn d(id: &str, status: &str, created: u64, completed: Option<u64>) -> DeploymentSummary {
+        DeploymentSummary {
+            deployment_id: id.into(),
+            status: status.into(),
+            compute_platform: "Lambda".into(),
+            created_at: ago(created),
+            completed_at: completed.and_then(ago),
+        }
+    }
+
+    fn event(id: &str, state: &str) -> LambdaEvent<Value> {
+        let mut e: Value = serde_json::from_str(include_str!(
+            "../../../shared/tests/fixtures/deployment-state-change.json"
+        ))
+        .unwrap();
+        e["detail"]["deploymentId"] = json!(id);
+        e["detail"]["state"] = json!(state);
+        LambdaEvent::new(e, Context::default())
+    }
+
+    fn deps(history: Vec<DeploymentSummary>) -> Deps<History> {
+        Deps {
+            control: History(history),
+            config: DeployEventsConfig::from_lookup(&|_| None),
+        }
+    }
+
+    fn names(out: &Value) -> Vec<String> {
+        out["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn states_become_metric_names() {
+        assert_eq!(count_metric("START"), "DeploymentStart");
+        assert_eq!(count_metric("FAILURE"), "DeploymentFailure");
+    }
+
+    #[tokio::test]
+    async fn a_start_is_only_counted() {
+        let out = function_handler(&deps(vec![]), event("d-1", "START")).await.unwrap();
+        assert_eq!(names(&out), vec!["DeploymentStart"]);
+    }
+
+    #[tokio::test]
+    async fn a_success_after_a_failure_has_a_time_to_restore() {
+        let history = vec![d("d-0", "Failed", 900, Some(600)), d("d-1", "Succeeded", 300, Some(0))];
+        let out = function_handler(&deps(history), event("d-1", "SUCCESS")).await.unwrap();
+        assert_eq!(
+            names(&out),
+            vec!["DeploymentSuccess", "DeploymentDuration", "TimeToRestore"]
+        );
+        let ttr = out["metrics"][2]["value"].as_f64().unwrap();
+        assert!((599_000.0..=601_000.0).contains(&ttr), "{ttr}");
+        let duration = out["metrics"][1]["value"].as_f64().unwrap();
+        assert!((299_000.0..=301_000.0).contains(&duration), "{duration}");
+    }
+
+    #[tokio::test]
+    async fn a_failure_has_a_duration_and_no_restore() {
+        let out = function_handler(&deps(vec![d("d-1", "Failed", 120, Some(0))]), event("d-1", "FAILURE"))
+            .await
+            .unwrap();
+        assert_eq!(names(&out), vec!["DeploymentFailure", "DeploymentDuration"]);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_deployment_is_still_counted_and_the_problem_kept() {
+        let out = function_handler(&deps(vec![]), event("d-404", "SUCCESS"))
+            .await
+            .unwrap();
+        assert_eq!(names(&out), vec!["DeploymentSuccess"]);
+        assert_eq!(out["problems"][0], "deployment d-404 was not found");
+    }
+}

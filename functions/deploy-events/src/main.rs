@@ -1,0 +1,20 @@
+//! EventBridge target for `CodeDeploy Deployment State-change Notification`: delivery metrics
+//! (counts, durations, time to restore) as CloudWatch embedded-metric-format log lines.
+
+mod config;
+mod handler;
+
+use lambda_runtime::{Error, run, service_fn};
+use shiftguard::aws::{CodeDeployAdapter, load_sdk_config};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = config::DeployEventsConfig::from_env();
+    let sdk = load_sdk_config().await;
+    let deps = handler::Deps {
+        control: CodeDeployAdapter::new(aws_sdk_codedeploy::Client::new(&sdk)),
+        config,
+    };
+    run(service_fn(|event| handler::function_handler(&deps, event))).await
+}

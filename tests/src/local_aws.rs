@@ -134,6 +134,22 @@ impl LocalAws {
         self.view("calls").await
     }
 
+    /// Deployments stopped through StopDeployment, in order.
+    pub async fn stops(&self) -> Vec<Value> {
+        self.view("stops").await
+    }
+
+    /// Plays CodeDeploy's progress: `{"status", "created_seconds_ago", "completed_seconds_ago"}`.
+    pub async fn set_deployment(&self, deployment_id: &str, change: Value) {
+        reqwest::Client::new()
+            .post(format!("{}/_shiftguard/deployments/{deployment_id}", self.endpoint))
+            .json(&change)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("the launcher moves the deployment");
+    }
+
     /// Makes the next `times` calls of `operation` fail as described (see launcher.py).
     pub async fn inject_fault(&self, fault: Value) {
         reqwest::Client::new()

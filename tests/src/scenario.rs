@@ -93,7 +93,8 @@ pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s
     published
 }
 
-async fn application(aws: &Aws, platform: ComputePlatform) -> String {
+/// A new application with one blue/green deployment group `<app>-dg`; returns the application.
+pub async fn application(aws: &Aws, platform: ComputePlatform) -> String {
     let app = unique("app");
     aws.codedeploy
         .create_application()
@@ -122,9 +123,14 @@ async fn application(aws: &Aws, platform: ComputePlatform) -> String {
 /// Creates a deployment whose revision is `appspec`; returns its id.
 pub async fn deployment(aws: &Aws, platform: ComputePlatform, appspec: &str) -> String {
     let app = application(aws, platform).await;
+    deployment_in(aws, &app, appspec).await
+}
+
+/// Creates a deployment in the group `<app>-dg` of an existing application.
+pub async fn deployment_in(aws: &Aws, app: &str, appspec: &str) -> String {
     aws.codedeploy
         .create_deployment()
-        .application_name(&app)
+        .application_name(app)
         .deployment_group_name(format!("{app}-dg"))
         .revision(
             RevisionLocation::builder()
@@ -139,12 +145,16 @@ pub async fn deployment(aws: &Aws, platform: ComputePlatform, appspec: &str) -> 
         .expect("a deployment id")
 }
 
-/// A Lambda deployment of `function` from `current` to `target`, as SAM writes its AppSpec.
-pub async fn lambda_deployment(aws: &Aws, function: &str, current: &str, target: &str) -> String {
-    let appspec = format!(
+/// The AppSpec SAM writes for a Lambda deployment of `function` from `current` to `target`.
+pub fn lambda_appspec(function: &str, current: &str, target: &str) -> String {
+    format!(
         "version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: {function}\n        Alias: live\n        CurrentVersion: \"{current}\"\n        TargetVersion: \"{target}\"\n"
-    );
-    deployment(aws, ComputePlatform::Lambda, &appspec).await
+    )
+}
+
+/// A Lambda deployment of `function` from `current` to `target` through alias `live`.
+pub async fn lambda_deployment(aws: &Aws, function: &str, current: &str, target: &str) -> String {
+    deployment(aws, ComputePlatform::Lambda, &lambda_appspec(function, current, target)).await
 }
 
 /// An ECS deployment (the AppSpec in JSON, as the ECS console writes it).
@@ -235,4 +245,59 @@ pub async fn put_version_traffic(aws: &Aws, function: &str, alias: &str, version
         &[("Invocations", invocations), ("Errors", errors)],
     )
     .await;
+}
+
+/// An EventBridge `CloudWatch Alarm State Change` event.
+pub fn alarm_event(alarm: &str, state: &str) -> Value {
+    json!({
+        "version": "0", "id": unique("event"), "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-11-27T16:00:00Z", "region": "us-east-1",
+        "resources": [alarm_arn(alarm)],
+        "detail": {"alarmName": alarm, "state": {"value": state, "reason": "Threshold Crossed"},
+                   "previousState": {"value": "OK"}},
+    })
+}
+
+pub fn alarm_arn(alarm: &str) -> String {
+    format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}")
+}
+
+/// An EventBridge `CodeDeploy Deployment State-change Notification` event.
+pub fn deployment_event(app: &str, group: &str, deployment_id: &str, state: &str) -> Value {
+    json!({
+        "version": "0", "id": unique("event"), "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy", "account": "123456789012", "time": "2026-11-27T16:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {"region": "us-east-1", "deploymentId": deployment_id, "instanceGroupId": "ig",
+                   "deploymentGroup": group, "application": app, "state": state},
+    })
+}
+
+/// A metric alarm named `name`, tagged with `tags`.
+pub async fn tagged_alarm(aws: &Aws, name: &str, tags: &[(&str, &str)]) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag};
+    aws.cloudwatch
+        .put_metric_alarm()
+        .alarm_name(name)
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .statistic(Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm");
+    aws.cloudwatch
+        .tag_resource()
+        .resource_arn(alarm_arn(name))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("TagResource");
 }

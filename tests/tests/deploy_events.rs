@@ -1,0 +1,145 @@
+//! deploy-events, run for real: CodeDeploy state-change events in, CloudWatch embedded metric
+//! format lines out, each parsed as JSON and validated against the EMF rules.
+
+use std::time::Duration;
+
+use aws_sdk_codedeploy::types::ComputePlatform;
+use serde_json::{Value, json};
+use shiftguard::emf::validate_emf;
+use shiftguard_e2e::binaries::binary;
+use shiftguard_e2e::local_aws::LocalAws;
+use shiftguard_e2e::runtime_api::{Invoke, run_function};
+use shiftguard_e2e::scenario::{Aws, application, deployment_event, deployment_in, lambda_appspec};
+
+/// Runs deploy-events on one event; returns its EMF document, validated.
+async fn emf_for(event: Value) -> Value {
+    let run = run_function(
+        &binary("deploy-events"),
+        &LocalAws::shared().env(),
+        vec![Invoke {
+            event,
+            timeout: Duration::from_secs(30),
+        }],
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
+    let docs: Vec<Value> = run
+        .json_lines()
+        .into_iter()
+        .filter(|l| l.get("_aws").is_some())
+        .collect();
+    assert_eq!(
+        docs.len(),
+        1,
+        "one EMF line per event; stdout:\n{}",
+        run.stdout.join("\n")
+    );
+    validate_emf(&docs[0]).unwrap_or_else(|e| panic!("not valid EMF ({e}): {}", docs[0]));
+    docs[0].clone()
+}
+
+fn metric_names(doc: &Value) -> Vec<String> {
+    doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn near(value: &Value, expected_ms: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - expected_ms).abs() <= 2_000.0)
+}
+
+async fn group() -> (Aws, String) {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let app = application(&aws, ComputePlatform::Lambda).await;
+    (aws, app)
+}
+
+async fn finished(aws: &Aws, app: &str, status: &str, created_ago: u64, completed_ago: u64) -> String {
+    let id = deployment_in(aws, app, &lambda_appspec("fn", "1", "2")).await;
+    LocalAws::shared()
+        .set_deployment(
+            &id,
+            json!({"status": status, "created_seconds_ago": created_ago, "completed_seconds_ago": completed_ago}),
+        )
+        .await;
+    id
+}
+
+#[tokio::test]
+async fn a_success_is_counted_with_its_duration() {
+    let (aws, app) = group().await;
+    let id = finished(&aws, &app, "Succeeded", 300, 0).await;
+    let doc = emf_for(deployment_event(&app, &format!("{app}-dg"), &id, "SUCCESS")).await;
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "Shiftguard/Deployments"
+    );
+    assert_eq!(
+        doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["Application", "DeploymentGroup"]])
+    );
+    assert_eq!(
+        (doc["Application"].as_str(), doc["DeploymentGroup"].as_str()),
+        (Some(app.as_str()), Some(format!("{app}-dg").as_str()))
+    );
+    assert_eq!(metric_names(&doc), vec!["DeploymentSuccess", "DeploymentDuration"]);
+    assert_eq!(doc["DeploymentSuccess"], 1.0);
+    assert!(near(&doc["DeploymentDuration"], 300_000.0), "{doc}");
+    assert_eq!(doc["DeploymentId"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_failure_is_counted_with_its_duration() {
+    let (aws, app) = group().await;
+    let id = finished(&aws, &app, "Failed", 120, 0).await;
+    let doc = emf_for(deployment_event(&app, &format!("{app}-dg"), &id, "FAILURE")).await;
+    assert_eq!(metric_names(&doc), vec!["DeploymentFailure", "DeploymentDuration"]);
+    assert!(near(&doc["DeploymentDuration"], 120_000.0), "{doc}");
+}
+
+#[tokio::test]
+async fn a_success_after_a_failure_has_its_time_to_restore() {
+    let (aws, app) = group().await;
+    let failed = finished(&aws, &app, "Failed", 1200, 900).await;
+    finished(&aws, &app, "Stopped", 800, 700).await;
+    let restored = finished(&aws, &app, "Succeeded", 600, 0).await;
+    let doc = emf_for(deployment_event(&app, &format!("{app}-dg"), &restored, "SUCCESS")).await;
+    assert_eq!(
+        metric_names(&doc),
+        vec!["DeploymentSuccess", "DeploymentDuration", "TimeToRestore"]
+    );
+    assert!(
+        near(&doc["TimeToRestore"], 900_000.0),
+        "from the first failure of the run: {doc}"
+    );
+    assert_eq!(doc["RestoredFrom"], failed.as_str());
+}
+
+#[tokio::test]
+async fn a_start_is_only_counted_and_a_custom_namespace_is_used() {
+    let (_, app) = group().await;
+    let mut env = LocalAws::shared().env();
+    env.push(("METRICS_NAMESPACE".into(), "Team/Releases".into()));
+    let run = run_function(
+        &binary("deploy-events"),
+        &env,
+        vec![Invoke {
+            event: deployment_event(&app, &format!("{app}-dg"), "d-any", "START"),
+            timeout: Duration::from_secs(30),
+        }],
+        Duration::from_secs(60),
+    )
+    .await;
+    let doc = run
+        .json_lines()
+        .into_iter()
+        .find(|l| l.get("_aws").is_some())
+        .expect("an EMF line");
+    validate_emf(&doc).unwrap();
+    assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Team/Releases");
+    assert_eq!(metric_names(&doc), vec!["DeploymentStart"]);
+}

@@ -10,8 +10,10 @@ differently from AWS in the ways shiftguard depends on:
   of CodeDeploy's own progress.
 - CodeDeploy GetApplicationRevision, and GetDeployment returning only the sha256 of an
   AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
-- Lambda Invoke runs the function's real Python handler from its zip, for the exact version
-  asked for, in-process, with the function's timeout; moto's own invoke needs Docker.
+- Lambda Invoke runs the function's real code, for the exact version asked for, with the
+  function's timeout: a Python handler from its zip in-process, or a `provided.al2023` function's
+  `bootstrap` binary as a warm process under a Runtime API served here (one sandbox per version,
+  one event at a time, as Lambda does). moto's own invoke needs Docker.
 - CloudWatch over smithy-rpc-v2-cbor (the protocol of the Rust SDK), bridged to moto's JSON
   protocol with botocore's CBOR parser and serializer; percentile statistics (p99) in
   GetMetricData, which moto leaves empty; dimension sets matched whatever their order (moto
@@ -28,6 +30,11 @@ unless --no-stdin-watch is given.
 import argparse
 import base64
 import datetime
+import http.server
+import queue
+import stat
+import subprocess
+import tempfile
 import hashlib
 import io
 import json
@@ -232,6 +239,106 @@ class _Context:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
+class _Sandbox:
+    """A warm `bootstrap` process for one function version, fed through a Runtime API."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.lock = threading.Lock()
+        self.events = queue.Queue()
+        self.answers = {}
+        self.process = None
+        self.directory = tempfile.mkdtemp(prefix="shiftguard-sandbox-")
+        with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as z:
+            z.extractall(self.directory)
+        self.bootstrap = os.path.join(self.directory, "bootstrap")
+        os.chmod(self.bootstrap, os.stat(self.bootstrap).st_mode | stat.S_IEXEC)
+        sandbox = self
+
+        class RuntimeApi(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                request_id, event, deadline = sandbox.events.get()
+                payload = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(deadline * 1000)))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", sandbox.fn.function_arn)
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else b""
+                parts = self.path.strip("/").split("/")
+                if len(parts) >= 5 and parts[2] == "invocation":
+                    slot = sandbox.answers.get(parts[3])
+                    if slot is not None:
+                        slot["kind"], slot["body"] = parts[4], data
+                        slot["done"].set()
+                self.send_response(202)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _ensure_process(self):
+        if self.process is not None and self.process.poll() is None:
+            return
+        fn = self.fn
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.server.server_port}",
+            "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "sandbox",
+            "_HANDLER": fn.handler or "bootstrap",
+            "LAMBDA_TASK_ROOT": self.directory,
+        }
+        env.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        self.process = subprocess.Popen(
+            [self.bootstrap], env=env, cwd=self.directory, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def invoke(self, event, timeout):
+        with self.lock:
+            self._ensure_process()
+            request_id = f"sandbox-{time.time_ns()}"
+            slot = {"done": threading.Event()}
+            self.answers[request_id] = slot
+            self.events.put((request_id, event, time.time() + timeout))
+            finished = slot["done"].wait(timeout)
+            self.answers.pop(request_id, None)
+            if not finished:
+                self.process.kill()  # a timed-out sandbox is not reused
+                self.process = None
+                return {"error": {"errorMessage": f"Task timed out after {timeout:.2f} seconds", "errorType": "Sandbox.Timedout"}}
+            if slot["kind"] == "error":
+                return {"error": json.loads(slot["body"] or b"{}")}
+            return {"value": json.loads(slot["body"] or b"null")}
+
+
+_SANDBOXES = {}
+
+
+def _sandbox_of(fn):
+    key = (fn.function_arn, fn.code_sha_256, json.dumps(fn.environment_vars or {}, sort_keys=True))
+    with LOCK:
+        if key not in _SANDBOXES:
+            _SANDBOXES[key] = _Sandbox(fn)
+        return _SANDBOXES[key]
+
+
 def invoke(environ, start_response, name, body):
     region = _region(environ)
     qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
@@ -246,6 +353,9 @@ def invoke(environ, start_response, name, body):
         )
     timeout = float(fn.timeout or 3)
     result = {}
+    if str(fn.run_time or "").startswith("provided"):
+        result = _sandbox_of(fn).invoke(event, timeout)
+        return _invoke_answer(start_response, fn, result)
 
     def run():
         try:
@@ -260,9 +370,13 @@ def invoke(environ, start_response, name, body):
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     worker.join(timeout)
-    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", str(fn.version))]
     if worker.is_alive():
         result = {"error": {"errorMessage": f"Task timed out after {timeout:.2f} seconds", "errorType": "Sandbox.Timedout"}}
+    return _invoke_answer(start_response, fn, result)
+
+
+def _invoke_answer(start_response, fn, result):
+    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", str(fn.version))]
     if "error" in result:
         headers.append(("X-Amz-Function-Error", "Unhandled"))
         payload = json.dumps(result["error"]).encode()
@@ -546,6 +660,9 @@ def main():
     else:
         while sys.stdin.buffer.read(65536):
             pass
+    for sandbox in list(_SANDBOXES.values()):
+        if sandbox.process is not None:
+            sandbox.process.kill()
     os._exit(0)
 
 

@@ -5,5 +5,7 @@ pub mod binaries;
 pub mod decision;
 pub mod http_server;
 pub mod local_aws;
+pub mod rehearsal;
 pub mod runtime_api;
 pub mod scenario;
+pub mod traffic_shift;

@@ -1,128 +1,96 @@
-//! `make demo`: the BeforeAllowTraffic hook, for real, against the local AWS stand-in, on a
-//! healthy and a broken release. Your own `SMOKE_TESTS`, `REPORT_RESERVE_MS` and `DRY_RUN`
-//! are passed through to the hook.
+//! `make demo`: a rehearsal of CodeDeploy's Lambda deployment on this machine, with the real
+//! hooks, for a good release and a bad one whose errors appear only under traffic.
+//!
+//! Options: `--speed N` (default 60: a minute passes in a second), `--type CONFIG` (default
+//! Canary10Percent5Minutes), `--requests N` per step. Your own `SMOKE_TESTS`, thresholds
+//! (`MAX_ERROR_RATE`, `MIN_INVOCATIONS`, …) and `DRY_RUN` are passed to the hooks.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use serde_json::Value;
-use shiftguard_e2e::binaries::binary;
-use shiftguard_e2e::decision::decision_record;
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{Invoke, run_function};
-use shiftguard_e2e::scenario::{Aws, hook_event, lambda_deployment, python_function};
+use shiftguard_e2e::rehearsal::{Options, Rehearsal, Release, summary_table};
 
-const HEALTHY: &str = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{\"status\": \"UP\", \"version\": \"' + str(context.function_version) + '\"}'}\n";
-const BROKEN: &str = "def handler(event, context):\n    raise KeyError('orderId')\n";
+const PASSED_TO_HOOKS: [&str; 13] = [
+    "SMOKE_TESTS",
+    "REPORT_RESERVE_MS",
+    "DRY_RUN",
+    "MAX_ERROR_RATE",
+    "CONFIDENCE",
+    "MIN_INVOCATIONS",
+    "ON_INSUFFICIENT_DATA",
+    "COMPARE_BASELINE",
+    "MIN_EFFECT",
+    "MAX_P99_MS",
+    "MAX_THROTTLES",
+    "WINDOW_MINUTES",
+    "METRIC_CHECKS",
+];
 
-struct Release {
-    name: &'static str,
-    code: &'static str,
-    expected: &'static str,
+fn options() -> Result<Options, String> {
+    let mut opts = Options::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "--speed" => {
+                opts.speed = value("--speed")?
+                    .parse()
+                    .map_err(|_| "--speed takes a number".to_string())?
+            }
+            "--type" => opts.deployment_type = value("--type")?,
+            "--requests" => {
+                opts.requests_per_step = value("--requests")?
+                    .parse()
+                    .map_err(|_| "--requests takes a number".to_string())?
+            }
+            other => return Err(format!("unknown option {other}; see the top of tests/src/bin/demo.rs")),
+        }
+    }
+    shiftguard_e2e::traffic_shift::steps(&opts.deployment_type)?;
+    opts.hook_env = PASSED_TO_HOOKS
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .collect();
+    Ok(opts)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    println!("shiftguard demo: the BeforeAllowTraffic hook, run as a real Lambda process\n");
-    let local = LocalAws::shared();
-    println!(
-        "  local AWS stand-in  {} (moto + tests/aws/launcher.py)",
-        local.endpoint
-    );
-    let aws = Aws::new(local).await;
-    let mut env = local.env();
-    for passed in ["SMOKE_TESTS", "REPORT_RESERVE_MS", "DRY_RUN"] {
-        if let Ok(v) = std::env::var(passed) {
-            println!("  using your {passed}");
-            env.push((passed.to_string(), v));
+    let opts = match options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return ExitCode::from(2);
         }
+    };
+    println!("shiftguard rehearsal: CodeDeploy's part played locally, the hooks and demo-api run for real");
+    for (k, _) in &opts.hook_env {
+        println!("  using your {k}");
     }
+    let local = LocalAws::shared();
+    println!("  local AWS stand-in {}", local.endpoint);
+    let print = |line: &str| println!("{line}");
+    let rehearsal = Rehearsal::set_up(local, "demo-api", opts, &print).await;
     let releases = [
         Release {
-            name: "healthy release",
-            code: HEALTHY,
-            expected: "Succeeded",
+            name: "good release".into(),
+            fault_every: None,
         },
         Release {
-            name: "broken release",
-            code: BROKEN,
-            expected: "Failed",
+            name: "bad release".into(),
+            fault_every: Some(6),
         },
     ];
-    let mut rows = Vec::new();
-    for (i, release) in releases.iter().enumerate() {
-        let function = format!("orders-api-{}", i + 1);
-        let versions = python_function(&aws, &function, &[HEALTHY, release.code], 10).await;
-        let deployment = lambda_deployment(&aws, &function, &versions[0], &versions[1]).await;
-        println!("\n▶ {}: {function} v{} → v{}", release.name, versions[0], versions[1]);
-        println!("  CodeDeploy created deployment {deployment} and invokes the BeforeAllowTraffic hook");
-        let run = run_function(
-            &binary("pre-traffic"),
-            &env,
-            vec![Invoke {
-                event: hook_event(&deployment),
-                timeout: Duration::from_secs(60),
-            }],
-            Duration::from_secs(90),
-        )
-        .await;
-        let record = decision_record(&run);
-        for check in record["checks"].as_array().into_iter().flatten() {
-            let measured = &check["measured"];
-            println!(
-                "  probe {:<12} status {:<5} {:>5} ms  {}",
-                check["name"].as_str().unwrap_or("?"),
-                measured["status"]
-                    .as_u64()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                measured["latency_ms"].as_u64().unwrap_or(0),
-                if check["passed"] == true { "passed" } else { "FAILED" }
-            );
-        }
-        let reported = local
-            .reports(&deployment)
-            .await
-            .first()
-            .map(|r| r["status"].clone())
-            .unwrap_or(Value::Null);
-        println!("  verdict   {}", record["verdict"].as_str().unwrap_or("?"));
-        for reason in record["reasons"].as_array().into_iter().flatten() {
-            println!("    · {}", reason.as_str().unwrap_or_default());
-        }
-        println!(
-            "  reported  {} to CodeDeploy in {} ms",
-            reported.as_str().unwrap_or("nothing"),
-            record["elapsed_ms"]
-        );
-        rows.push((
-            release.name,
-            function,
-            record["verdict"].clone(),
-            reported,
-            release.expected,
-        ));
+    let mut outcomes = Vec::new();
+    for r in &releases {
+        outcomes.push(rehearsal.release(r).await);
     }
-    println!(
-        "\n{:<18} {:<14} {:<10} {:<10} as expected",
-        "release", "function", "verdict", "reported"
-    );
-    let mut all_as_expected = true;
-    for (name, function, verdict, reported, expected) in &rows {
-        let ok = reported.as_str() == Some(*expected) || std::env::var("DRY_RUN").is_ok();
-        all_as_expected &= ok;
-        println!(
-            "{:<18} {:<14} {:<10} {:<10} {}",
-            name,
-            function,
-            verdict.as_str().unwrap_or("?"),
-            reported.as_str().unwrap_or("-"),
-            if ok { "yes" } else { "NO" }
-        );
-    }
-    if all_as_expected {
+    println!("\n{}", summary_table(&outcomes));
+    let expected = outcomes[0].result == "Succeeded" && outcomes[1].result == "RolledBack";
+    if expected || std::env::var("DRY_RUN").is_ok() {
         ExitCode::SUCCESS
     } else {
+        println!("not the expected outcome: the good release should succeed and the bad one be rolled back");
         ExitCode::FAILURE
     }
 }

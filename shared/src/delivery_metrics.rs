@@ -54,6 +54,7 @@ mod tests {
         DeploymentSummary {
             deployment_id: id.into(),
             status: status.into(),
+            creator: "user".into(),
             compute_platform: "Lambda".into(),
             created_at: None,
             completed_at: completed.map(t),

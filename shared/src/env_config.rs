@@ -42,6 +42,12 @@ impl Default for HookSettings {
 }
 
 impl HookSettings {
+    /// The settings from the environment; where one is bad, the defaults (the configuration
+    /// error that names it fails every invocation instead).
+    pub fn from_env_or_default() -> Self {
+        Self::from_lookup(&|k| std::env::var(k).ok()).unwrap_or_default()
+    }
+
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(HookSettings {
             report_reserve: Duration::from_millis(

@@ -71,7 +71,7 @@ impl GateSettings {
         Ok(GateSettings {
             max_error_rate_pct: parse_f64(get, "MAX_ERROR_RATE", 0.0, 100.0)?.unwrap_or(d.max_error_rate_pct),
             confidence,
-            min_invocations: parse_u64(get, "MIN_INVOCATIONS", 0..=1_000_000_000)?.unwrap_or(d.min_invocations),
+            min_invocations: parse_u64(get, "MIN_INVOCATIONS", 1..=1_000_000_000)?.unwrap_or(d.min_invocations),
             on_insufficient_data,
             compare_baseline: parse_bool(get, "COMPARE_BASELINE")?.unwrap_or(d.compare_baseline),
             min_effect_pp: parse_f64(get, "MIN_EFFECT", 0.0, 100.0)?.unwrap_or(d.min_effect_pp),
@@ -131,6 +131,7 @@ mod tests {
             ("CONFIDENCE", "95"),
             ("CONFIDENCE", "1"),
             ("MIN_INVOCATIONS", "twenty"),
+            ("MIN_INVOCATIONS", "0"),
             ("ON_INSUFFICIENT_DATA", "ignore"),
             ("COMPARE_BASELINE", "sometimes"),
             ("MIN_EFFECT", "x"),

@@ -119,6 +119,16 @@ pub struct HookOutcome {
 
 /// Reads the two ids out of a raw event, naming the field that is missing or empty.
 pub fn parse_lifecycle_event(event: Value) -> Result<CodeDeployLifecycleEvent, HookError> {
+    if !event.is_object() {
+        return Err(HookError::BadEvent(format!("expected a JSON object, got {event}")));
+    }
+    for field in ["DeploymentId", "LifecycleEventHookExecutionId"] {
+        match event.get(field) {
+            Some(Value::String(_)) => {}
+            None | Some(Value::Null) => return Err(HookError::EmptyField(field)),
+            Some(other) => return Err(HookError::BadEvent(format!("{field} is {other}, not a string"))),
+        }
+    }
     let parsed: CodeDeployLifecycleEvent =
         serde_json::from_value(event).map_err(|e| HookError::BadEvent(e.to_string()))?;
     if parsed.deployment_id.trim().is_empty() {
@@ -361,12 +371,18 @@ mod tests {
     #[tokio::test]
     async fn no_time_left_fails_without_running_checks() {
         let r = FakeReporter::default();
+        let ran = std::sync::atomic::AtomicBool::new(false);
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(2), |_| async {
-            panic!("must not run")
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            passing()
         })
         .await
         .unwrap();
         assert_eq!(out.reported, Status::Failed);
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "no check runs without a budget"
+        );
     }
 
     #[tokio::test]

@@ -141,13 +141,22 @@ pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksE
                         "`max_rate` {max_rate_pct} is not a percentage from 0 to 100"
                     )));
                 }
-                let numerator = metric_ref("numerator", num.metric, num.namespace, num.dimensions, num.stat, "Sum")?;
+                // `dimensions` and `stat` on the check apply to a side that gives none of its own.
+                let inherit = |own: BTreeMap<String, String>| if own.is_empty() { r.dimensions.clone() } else { own };
+                let numerator = metric_ref(
+                    "numerator",
+                    num.metric,
+                    num.namespace,
+                    inherit(num.dimensions),
+                    num.stat.or_else(|| r.stat.clone()),
+                    "Sum",
+                )?;
                 let denominator = metric_ref(
                     "denominator",
                     den.metric,
                     den.namespace,
-                    den.dimensions,
-                    den.stat,
+                    inherit(den.dimensions),
+                    den.stat.or_else(|| r.stat.clone()),
                     "Sum",
                 )?;
                 for (field, m) in [("numerator", &numerator), ("denominator", &denominator)] {
@@ -267,6 +276,27 @@ mod tests {
         for (json, expected) in cases {
             let err = parse_metric_checks(json).unwrap_err().to_string();
             assert!(err.contains(expected), "{json}: `{err}` lacks `{expected}`");
+        }
+    }
+
+    #[test]
+    fn a_ratio_inherits_the_checks_dimensions_and_stat() {
+        let json = r#"[{"name":"a","namespace":"AWS/ApplicationELB","dimensions":{"TargetGroup":"tg"},"stat":"SampleCount",
+                        "numerator":{"metric":"HTTPCode_Target_5XX_Count"},
+                        "denominator":{"metric":"RequestCount","dimensions":{"LoadBalancer":"lb"}},"max_rate":1}]"#;
+        match &parse_metric_checks(json).unwrap()[0].kind {
+            MetricCheckKind::Ratio {
+                numerator, denominator, ..
+            } => {
+                assert_eq!(numerator.dimensions.get("TargetGroup").map(String::as_str), Some("tg"));
+                assert_eq!(numerator.stat, "SampleCount");
+                assert_eq!(
+                    denominator.dimensions.keys().collect::<Vec<_>>(),
+                    vec!["LoadBalancer"],
+                    "its own win"
+                );
+            }
+            other => panic!("expected a ratio, got {other:?}"),
         }
     }
 

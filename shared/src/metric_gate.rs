@@ -37,6 +37,22 @@ pub enum RateDecision {
     Passed,
 }
 
+/// Marks `outcome` inconclusive and resolves it by `ON_INSUFFICIENT_DATA`: a note when it passes,
+/// a reason when it fails. Never a silent pass.
+fn resolve_insufficient(outcome: &mut CheckOutcome, why: String, settings: &GateSettings) {
+    outcome.inconclusive = true;
+    match settings.on_insufficient_data {
+        OnInsufficientData::Pass => {
+            outcome.passed = true;
+            outcome.note = Some(format!("{why}; ON_INSUFFICIENT_DATA=pass"));
+        }
+        OnInsufficientData::Fail => {
+            outcome.passed = false;
+            outcome.reasons.push(format!("{why}; ON_INSUFFICIENT_DATA=fail"));
+        }
+    }
+}
+
 fn pct(x: f64) -> f64 {
     (x * 100.0 * 10_000.0).round() / 10_000.0
 }
@@ -95,22 +111,11 @@ pub fn judge_rate(
         ));
         RateDecision::Failed
     } else if n < settings.min_invocations as f64 {
-        outcome.inconclusive = true;
         let why = format!(
-            "inconclusive: {n} {calls}, fewer than MIN_INVOCATIONS ({}); ON_INSUFFICIENT_DATA={}",
-            settings.min_invocations,
-            match settings.on_insufficient_data {
-                OnInsufficientData::Pass => "pass",
-                OnInsufficientData::Fail => "fail",
-            }
+            "inconclusive: {n} {calls}, fewer than MIN_INVOCATIONS ({})",
+            settings.min_invocations
         );
-        match settings.on_insufficient_data {
-            OnInsufficientData::Pass => outcome.note = Some(why),
-            OnInsufficientData::Fail => {
-                outcome.passed = false;
-                outcome.reasons.push(why);
-            }
-        }
+        resolve_insufficient(&mut outcome, why, settings);
         RateDecision::Inconclusive
     } else if observed > max {
         outcome.passed = false;
@@ -202,9 +207,9 @@ pub fn judge_lambda(new: &VersionMetrics, old: Option<&VersionMetrics>, settings
             "p99-duration",
             "Duration p99 (ms)",
             new.p99_ms,
-            Some(max),
-            None,
+            (Some(max), None),
             "MAX_P99_MS",
+            settings,
         ));
     }
     if let Some(max) = settings.max_throttles {
@@ -214,21 +219,22 @@ pub fn judge_lambda(new: &VersionMetrics, old: Option<&VersionMetrics>, settings
             "throttles",
             "Throttles",
             throttles,
-            Some(max),
-            None,
+            (Some(max), None),
             "MAX_THROTTLES",
+            settings,
         ));
     }
     out
 }
 
+/// A value against bounds; no datapoints is inconclusive, resolved by `ON_INSUFFICIENT_DATA`.
 fn bound_check(
     name: &str,
     what: &str,
     value: Option<f64>,
-    max: Option<f64>,
-    min: Option<f64>,
+    (max, min): (Option<f64>, Option<f64>),
     setting: &str,
+    settings: &GateSettings,
 ) -> CheckOutcome {
     let mut outcome = CheckOutcome {
         name: name.into(),
@@ -241,7 +247,11 @@ fn bound_check(
         note: None,
     };
     match value {
-        None => outcome.note = Some(format!("no {what} datapoints in the window")),
+        None => resolve_insufficient(
+            &mut outcome,
+            format!("inconclusive: no {what} datapoints in the window"),
+            settings,
+        ),
         Some(v) => {
             if let Some(max) = max.filter(|m| v > *m) {
                 outcome.passed = false;
@@ -296,20 +306,8 @@ pub fn judge_metric_check(check: &MetricCheck, values: CheckValues, settings: &G
         }
         (MetricCheckKind::Threshold { metric, max, min }, CheckValues::Single(value)) => {
             let what = format!("{} {}", metric.metric, metric.stat);
-            let mut outcome = bound_check(&check.name, &what, value, *max, *min, "the check's bound");
+            let mut outcome = bound_check(&check.name, &what, value, (*max, *min), "the check's bound", settings);
             outcome.expected["metric"] = json!(metric);
-            if value.is_none() {
-                outcome.inconclusive = true;
-                let why = format!("inconclusive: no {what} datapoints in the window");
-                outcome.note = None;
-                match settings.on_insufficient_data {
-                    OnInsufficientData::Pass => outcome.note = Some(format!("{why}; ON_INSUFFICIENT_DATA=pass")),
-                    OnInsufficientData::Fail => {
-                        outcome.passed = false;
-                        outcome.reasons.push(format!("{why}; ON_INSUFFICIENT_DATA=fail"));
-                    }
-                }
-            }
             outcome
         }
         _ => CheckOutcome::not_run(
@@ -481,6 +479,18 @@ mod tests {
                 "throttles: Throttles 3 is above MAX_THROTTLES (0)"
             ]
         );
+    }
+
+    #[test]
+    fn a_p99_without_datapoints_follows_on_insufficient_data() {
+        let s = GateSettings {
+            max_p99_ms: Some(500.0),
+            on_insufficient_data: OnInsufficientData::Fail,
+            ..defaults()
+        };
+        let (status, reasons) = verdict(version("7", 1000.0, 0.0), None, &s);
+        assert_eq!(status, Status::Failed);
+        assert!(reasons[0].contains("no Duration p99 (ms) datapoints"), "{reasons:?}");
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct DeploymentInfo {
 pub struct DeploymentSummary {
     pub deployment_id: String,
     pub status: String,
+    /// `user`, `autoscaling`, `autoRollback` (CodeDeploy's own rollback), …
+    pub creator: String,
     pub compute_platform: String,
     pub created_at: Option<SystemTime>,
     pub completed_at: Option<SystemTime>,
@@ -108,14 +110,21 @@ pub struct HttpReply {
     pub body: String,
 }
 
-/// Reads many metrics in one `GetMetricData` call (following `NextToken`): the values of each
-/// query by its id. A query without datapoints may be missing from the map.
+/// Reads many metrics in one `GetMetricData` call (following `NextToken`).
 pub trait MetricReader: Send + Sync {
     fn metric_data(
         &self,
         queries: &[MetricQuery],
         window: MetricWindow,
-    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, Vec<f64>>, String>> + Send;
+    ) -> impl Future<Output = Result<MetricData, String>> + Send;
+}
+
+/// The values of each query by its id (a query without datapoints may be missing), and how many
+/// `GetMetricData` requests it took (pages included).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricData {
+    pub values: BTreeMap<String, Vec<f64>>,
+    pub requests: usize,
 }
 
 /// Lists, stops and reads the deployments of a group.

@@ -250,7 +250,7 @@ async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
         ]
     );
     let record = decision_record(&run);
-    assert_eq!(record["inputs"]["get_metric_data_calls"], 1);
+    assert_eq!(record["inputs"]["get_metric_data_requests"], 1);
 }
 
 #[tokio::test]

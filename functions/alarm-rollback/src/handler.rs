@@ -79,7 +79,7 @@ where
         )
     })?;
 
-    let mut problems = Vec::new();
+    let (mut problems, mut errors) = (Vec::new(), Vec::new());
     let mut tag_groups = Vec::new();
     if let Some(arn) = &change.alarm_arn {
         match deps.tags.tags(arn).await {
@@ -88,7 +88,8 @@ where
                 tag_groups = groups;
                 problems.extend(bad);
             }
-            Err(e) => problems.push(format!("could not read the alarm's tags: {e}")),
+            // The groups the tag names are unknown: act on the rest, then fail so Lambda retries.
+            Err(e) => errors.push(format!("could not read the alarm's tags: {e}")),
         }
     }
     let groups = union(&[config.targets.groups_of(&change.alarm_name), &tag_groups]);
@@ -122,7 +123,8 @@ where
             counts["alias rolled back"]
         )
     };
-    let errors: Vec<String> = outcomes.iter().flat_map(|o| o.errors.iter().cloned()).collect();
+    errors.extend(outcomes.iter().flat_map(|o| o.errors.iter().cloned()));
+    problems.extend(errors.iter().cloned());
     let summary = RollbackSummary {
         record: RECORD_KIND,
         hook: "alarm-rollback",
@@ -215,10 +217,12 @@ mod tests {
 
     impl AlarmTagReader for Tags {
         async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, String> {
-            Ok(self
-                .0
-                .map(|v| BTreeMap::from([(GROUP_TAG.to_string(), v.to_string())]))
-                .unwrap_or_default())
+            match self.0 {
+                Some("unreadable") => Err("ListTagsForResource: AccessDenied".into()),
+                tag => Ok(tag
+                    .map(|v| BTreeMap::from([(GROUP_TAG.to_string(), v.to_string())]))
+                    .unwrap_or_default()),
+            }
         }
     }
 
@@ -243,6 +247,7 @@ mod tests {
         DeploymentSummary {
             deployment_id: id.into(),
             status: status.into(),
+            creator: "user".into(),
             compute_platform: "Lambda".into(),
             created_at: None,
             completed_at: completed_secs_ago.map(|s| SystemTime::now() - Duration::from_secs(s)),
@@ -301,6 +306,29 @@ mod tests {
         let d = deps(Some("billing/live"), "{}", 0);
         function_handler(&d, alarm("ALARM")).await.unwrap();
         assert_eq!(d.control.stops.lock().unwrap().as_slice(), ["d-other"]);
+    }
+
+    #[tokio::test]
+    async fn when_the_tags_cannot_be_read_should_act_on_the_mapping_and_fail_for_a_retry() {
+        let d = deps(Some("unreadable"), r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+        let err = function_handler(&d, alarm("ALARM")).await.unwrap_err();
+        assert_eq!(err.error_type, "Shiftguard.RollbackIncomplete");
+        assert!(err.error_message.contains("AccessDenied"), "{}", err.error_message);
+        assert_eq!(d.control.stops.lock().unwrap().as_slice(), ["d-running"]);
+    }
+
+    #[tokio::test]
+    async fn codedeploys_own_rollback_is_never_stopped() {
+        let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+        d.control.deployments.lock().unwrap()[0].1.creator = "autoRollback".into();
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert!(d.control.stops.lock().unwrap().is_empty());
+        assert!(
+            out["groups"][0]["notes"][0]
+                .as_str()
+                .unwrap()
+                .contains("CodeDeploy's own rollback")
+        );
     }
 
     #[tokio::test]

@@ -42,11 +42,17 @@ pub struct AliasRollback {
     pub to_version: String,
 }
 
-/// The most recent deployment that succeeded at or after `since`.
+/// CodeDeploy's own rollback deployments: never stopped (that would undo the rollback) and never
+/// rolled back again.
+pub const ROLLBACK_CREATOR: &str = "autoRollback";
+
+/// The most recent release (not a rollback) that succeeded at or after `since`.
 pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> Option<&DeploymentSummary> {
     history
         .iter()
-        .filter(|d| d.status == "Succeeded" && d.completed_at.is_some_and(|t| t >= since))
+        .filter(|d| {
+            d.status == "Succeeded" && d.creator != ROLLBACK_CREATOR && d.completed_at.is_some_and(|t| t >= since)
+        })
         .max_by_key(|d| d.completed_at)
 }
 
@@ -66,21 +72,35 @@ where
         group: group.to_string(),
         ..GroupOutcome::default()
     };
-    let in_flight = match control.list(group, &IN_FLIGHT, None).await {
-        Ok(ids) => ids,
+    let listed = match control.list(group, &IN_FLIGHT, None).await {
+        Ok(ids) if ids.is_empty() => Ok(Vec::new()),
+        Ok(ids) => control.summaries(&ids).await,
+        Err(e) => Err(e),
+    };
+    let in_flight = match listed {
+        Ok(deployments) => deployments,
         Err(e) => {
             out.errors.push(e);
             return out;
         }
     };
-    for id in &in_flight {
-        match control.stop_with_rollback(id).await {
-            Ok(StopOutcome::Stopped) => out.stopped.push(id.clone()),
-            Ok(StopOutcome::AlreadyCompleted) => out.already_completed.push(id.clone()),
+    for d in &in_flight {
+        if d.creator == ROLLBACK_CREATOR {
+            out.notes.push(format!(
+                "{} is CodeDeploy's own rollback; left to finish",
+                d.deployment_id
+            ));
+            continue;
+        }
+        match control.stop_with_rollback(&d.deployment_id).await {
+            Ok(StopOutcome::Stopped) => out.stopped.push(d.deployment_id.clone()),
+            Ok(StopOutcome::AlreadyCompleted) => out.already_completed.push(d.deployment_id.clone()),
             Err(e) => out.errors.push(e),
         }
     }
-    if !in_flight.is_empty() {
+    // Something was stopped (or is rolling back): done. If everything in flight completed
+    // meanwhile, a release may have just succeeded, so the bake window is still looked at.
+    if !out.stopped.is_empty() || !out.errors.is_empty() || in_flight.iter().any(|d| d.creator == ROLLBACK_CREATOR) {
         return out;
     }
     if bake.is_zero() {
@@ -165,10 +185,23 @@ mod tests {
         DeploymentSummary {
             deployment_id: id.into(),
             status: status.into(),
+            creator: "user".into(),
             compute_platform: "Lambda".into(),
             created_at: None,
             completed_at: completed,
         }
+    }
+
+    #[test]
+    fn codedeploys_own_rollbacks_are_never_candidates() {
+        let mut rollback = d("rb", "Succeeded", at(30));
+        rollback.creator = ROLLBACK_CREATOR.into();
+        let history = [d("release", "Succeeded", at(60)), rollback];
+        let since = SystemTime::now() - Duration::from_secs(600);
+        assert_eq!(
+            bake_candidate(&history, since).map(|d| d.deployment_id.as_str()),
+            Some("release")
+        );
     }
 
     #[test]

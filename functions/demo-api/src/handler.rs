@@ -49,7 +49,7 @@ pub async fn function_handler(settings: &Settings, event: LambdaEvent<Value>) ->
         .as_str()
         .unwrap_or(&event.context.request_id);
     if let Some(n) = settings.fault_every
-        && fnv1a(request_id) % n == 0
+        && fnv1a(request_id).is_multiple_of(n)
     {
         return Err(Diagnostic {
             error_type: "OrderStoreUnavailable".into(),

@@ -195,6 +195,7 @@ mod tests {
         DeploymentSummary {
             deployment_id: id.into(),
             status: status.into(),
+            creator: "user".into(),
             compute_platform: "Lambda".into(),
             created_at: ago(created),
             completed_at: completed.and_then(ago),

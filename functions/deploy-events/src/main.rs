@@ -5,7 +5,7 @@ mod config;
 mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CodeDeployAdapter, load_sdk_config};
+use shiftguard::aws::{CodeDeployAdapter, codedeploy_client, load_sdk_config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     let config = config::DeployEventsConfig::from_env();
     let sdk = load_sdk_config().await;
     let deps = handler::Deps {
-        control: CodeDeployAdapter::new(aws_sdk_codedeploy::Client::new(&sdk)),
+        control: CodeDeployAdapter::new(codedeploy_client(&sdk)),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

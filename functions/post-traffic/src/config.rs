@@ -8,7 +8,6 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostTrafficConfig {
-    pub hook: HookSettings,
     pub target: TargetOverride,
     pub gate: GateSettings,
     /// `METRIC_CHECKS`; empty when unset.
@@ -29,8 +28,9 @@ impl PostTrafficConfig {
     }
 
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PostTrafficConfigError> {
+        // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
+        HookSettings::from_lookup(get)?;
         Ok(PostTrafficConfig {
-            hook: HookSettings::from_lookup(get)?,
             target: TargetOverride::from_lookup(get)?,
             gate: GateSettings::from_lookup(get)?,
             metric_checks: non_empty(get, "METRIC_CHECKS")

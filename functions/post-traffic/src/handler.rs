@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
+use shiftguard::env_config::HookSettings;
 use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::metric_plan::MetricPlan;
 use shiftguard::metric_query::MetricWindow;
@@ -23,6 +24,8 @@ pub struct Deps<R, D, M> {
     pub reporter: R,
     pub deployments: D,
     pub metrics: M,
+    /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
+    pub settings: HookSettings,
     pub config: Result<PostTrafficConfig, PostTrafficConfigError>,
 }
 
@@ -35,11 +38,10 @@ where
     D: DeploymentReader,
     M: MetricReader,
 {
-    let settings = deps.config.as_ref().map(|c| c.hook.clone()).unwrap_or_default();
     run_hook(
         &deps.reporter,
         SPEC,
-        &settings,
+        &deps.settings,
         event.payload,
         event.context.deadline(),
         |ctx| evaluate(deps, ctx),
@@ -108,16 +110,19 @@ where
     let inputs = json!({
         "window": {"start": epoch_s(window.start), "end": epoch_s(window.end), "period_s": window.period_s},
         "metric_queries": plan.queries.len(),
-        "get_metric_data_calls": 1,
         "thresholds": config.gate,
     });
     match deps.metrics.metric_data(&plan.queries, window).await {
-        Ok(values) => Evaluation {
+        Ok(data) => Evaluation {
             target: Some(target),
             deployment: Some(deployment),
-            checks: plan.judge(&values, &config.gate),
+            checks: plan.judge(&data.values, &config.gate),
             failure: None,
-            inputs,
+            inputs: {
+                let mut inputs = inputs;
+                inputs["get_metric_data_requests"] = json!(data.requests);
+                inputs
+            },
         },
         Err(e) => Evaluation {
             target: Some(target),
@@ -133,7 +138,7 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use shiftguard::metric_query::MetricQuery;
-    use shiftguard::ports::{DeploymentInfo, LookupError, ReportError};
+    use shiftguard::ports::{DeploymentInfo, LookupError, MetricData, ReportError};
     use shiftguard::verdict::Status;
     use std::collections::BTreeMap;
     use std::sync::Mutex;
@@ -180,12 +185,15 @@ mod tests {
     }
 
     impl MetricReader for Metrics {
-        async fn metric_data(&self, q: &[MetricQuery], w: MetricWindow) -> Result<BTreeMap<String, Vec<f64>>, String> {
+        async fn metric_data(&self, q: &[MetricQuery], w: MetricWindow) -> Result<MetricData, String> {
             self.calls.lock().unwrap().push((q.to_vec(), w));
             if self.fail {
                 Err("GetMetricData failed: AccessDenied".into())
             } else {
-                Ok(self.values.clone())
+                Ok(MetricData {
+                    values: self.values.clone(),
+                    requests: 1,
+                })
             }
         }
     }
@@ -209,6 +217,8 @@ mod tests {
                 created_at: Some(SystemTime::now() - Duration::from_secs(600)),
             },
             metrics: m,
+            settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+                .unwrap_or_default(),
             config: PostTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
         }
     }

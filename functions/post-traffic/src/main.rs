@@ -4,18 +4,19 @@ mod config;
 mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CloudWatchAdapter, CodeDeployAdapter, load_sdk_config};
+use shiftguard::aws::{CloudWatchAdapter, CodeDeployAdapter, cloudwatch_client, codedeploy_client, load_sdk_config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PostTrafficConfig::from_env();
     let sdk = load_sdk_config().await;
-    let codedeploy = CodeDeployAdapter::new(aws_sdk_codedeploy::Client::new(&sdk));
+    let codedeploy = CodeDeployAdapter::new(codedeploy_client(&sdk));
     let deps = handler::Deps {
         reporter: codedeploy.clone(),
         deployments: codedeploy,
-        metrics: CloudWatchAdapter::new(aws_sdk_cloudwatch::Client::new(&sdk)),
+        metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
+        settings: shiftguard::env_config::HookSettings::from_env_or_default(),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

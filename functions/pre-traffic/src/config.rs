@@ -7,7 +7,6 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreTrafficConfig {
-    pub hook: HookSettings,
     pub target: TargetOverride,
     /// `SMOKE_TESTS`; `None` when unset (a Lambda target then gets the default probe).
     pub probes: Option<Vec<Probe>>,
@@ -27,8 +26,9 @@ impl PreTrafficConfig {
     }
 
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PreTrafficConfigError> {
+        // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
+        HookSettings::from_lookup(get)?;
         Ok(PreTrafficConfig {
-            hook: HookSettings::from_lookup(get)?,
             target: TargetOverride::from_lookup(get)?,
             probes: non_empty(get, "SMOKE_TESTS")
                 .map(|json| parse_smoke_tests(&json))
@@ -45,7 +45,6 @@ mod tests {
     fn unset_means_defaults_and_no_probes() {
         let c = PreTrafficConfig::from_lookup(&|_| None).unwrap();
         assert_eq!(c.probes, None);
-        assert!(!c.hook.dry_run);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
+use shiftguard::env_config::HookSettings;
 use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
 use shiftguard::smoke_tests::default_lambda_probe;
@@ -22,6 +23,8 @@ pub struct Deps<R, D, I, H> {
     pub deployments: D,
     pub invoker: I,
     pub http: H,
+    /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
+    pub settings: HookSettings,
     pub config: Result<PreTrafficConfig, PreTrafficConfigError>,
 }
 
@@ -35,11 +38,10 @@ where
     I: FunctionInvoker,
     H: HttpSender,
 {
-    let settings = deps.config.as_ref().map(|c| c.hook.clone()).unwrap_or_default();
     run_hook(
         &deps.reporter,
         SPEC,
-        &settings,
+        &deps.settings,
         event.payload,
         event.context.deadline(),
         |ctx| evaluate(deps, ctx),
@@ -161,6 +163,8 @@ mod tests {
             deployments: Deployments(appspec),
             invoker: answer,
             http: NoHttp,
+            settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+                .unwrap_or_default(),
             config: PreTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
         }
     }
@@ -246,6 +250,7 @@ mod tests {
             deployments: base.deployments,
             invoker: Panics,
             http: NoHttp,
+            settings: base.settings,
             config: base.config,
         };
         let out = function_handler(&d, event("d-1")).await.unwrap();
@@ -253,6 +258,16 @@ mod tests {
             (out.verdict, d.reporter.0.lock().unwrap().clone()),
             (Status::Failed, vec![Status::Failed])
         );
+    }
+
+    #[tokio::test]
+    async fn when_dry_run_and_smoke_tests_are_bad_should_still_report_succeeded() {
+        let d = deps(
+            LAMBDA,
+            Answers("{}", None),
+            &[("DRY_RUN", "true"), ("SMOKE_TESTS", "[{oops")],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Succeeded]));
     }
 
     #[tokio::test]

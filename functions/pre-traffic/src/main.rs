@@ -5,7 +5,7 @@ mod handler;
 mod smoke_test_runner;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CodeDeployAdapter, LambdaAdapter, load_sdk_config};
+use shiftguard::aws::{CodeDeployAdapter, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config};
 use shiftguard::http_probe::ReqwestSender;
 
 #[tokio::main]
@@ -13,12 +13,13 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PreTrafficConfig::from_env();
     let sdk = load_sdk_config().await;
-    let codedeploy = CodeDeployAdapter::new(aws_sdk_codedeploy::Client::new(&sdk));
+    let codedeploy = CodeDeployAdapter::new(codedeploy_client(&sdk));
     let deps = handler::Deps {
         reporter: codedeploy.clone(),
         deployments: codedeploy,
-        invoker: LambdaAdapter::new(aws_sdk_lambda::Client::new(&sdk)),
+        invoker: LambdaAdapter::new(lambda_client(&sdk)),
         http: ReqwestSender::new()?,
+        settings: shiftguard::env_config::HookSettings::from_env_or_default(),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 
 use crate::metric_query::{MetricQuery, MetricWindow};
-use crate::ports::{AlarmTagReader, MetricReader};
+use crate::ports::{AlarmTagReader, MetricData, MetricReader};
 
 /// At most this many pages are followed; one page holds up to 100 800 datapoints.
 const MAX_PAGES: usize = 20;
@@ -51,15 +51,11 @@ fn to_sdk(q: &MetricQuery, period_s: i32) -> MetricDataQuery {
 }
 
 impl MetricReader for CloudWatchAdapter {
-    async fn metric_data(
-        &self,
-        queries: &[MetricQuery],
-        window: MetricWindow,
-    ) -> Result<BTreeMap<String, Vec<f64>>, String> {
+    async fn metric_data(&self, queries: &[MetricQuery], window: MetricWindow) -> Result<MetricData, String> {
         let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(|q| to_sdk(q, window.period_s)).collect();
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        for page in 1..=MAX_PAGES {
             let out = self
                 .client
                 .get_metric_data()
@@ -78,7 +74,7 @@ impl MetricReader for CloudWatchAdapter {
             }
             match out.next_token.filter(|t| !t.is_empty()) {
                 Some(t) => token = Some(t),
-                None => return Ok(values),
+                None => return Ok(MetricData { values, requests: page }),
             }
         }
         Err(format!(
@@ -174,7 +170,8 @@ mod tests {
             .metric_data(&queries(), MetricWindow::new(t0, t0 + Duration::from_secs(600)))
             .await
             .unwrap();
-        assert_eq!(values.get("new_invocations"), Some(&vec![600.0, 400.0]));
+        assert_eq!(values.values.get("new_invocations"), Some(&vec![600.0, 400.0]));
+        assert_eq!(values.requests, 2);
         assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
     }
 }

@@ -224,6 +224,7 @@ impl DeploymentControl for CodeDeployAdapter {
                     .map(|d| DeploymentSummary {
                         deployment_id: d.deployment_id.unwrap_or_default(),
                         status: d.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        creator: d.creator.map(|c| c.as_str().to_string()).unwrap_or_default(),
                         compute_platform: d.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
                         created_at: d.create_time.as_ref().and_then(system_time),
                         completed_at: d.complete_time.as_ref().and_then(system_time),

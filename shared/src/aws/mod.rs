@@ -8,4 +8,4 @@ mod sdk_config;
 pub use cloudwatch::CloudWatchAdapter;
 pub use codedeploy::CodeDeployAdapter;
 pub use lambda::LambdaAdapter;
-pub use sdk_config::load_sdk_config;
+pub use sdk_config::{cloudwatch_client, codedeploy_client, lambda_client, load_sdk_config};

@@ -24,3 +24,37 @@ pub async fn load_sdk_config() -> SdkConfig {
         .load()
         .await
 }
+
+/// CodeDeploy and CloudWatch answer in well under a second: an attempt that hangs is cut after
+/// this and retried, instead of eating the hook's reserve or budget.
+pub const CONTROL_PLANE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn control_plane_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(CONTROL_PLANE_ATTEMPT_TIMEOUT)
+        .build()
+}
+
+/// A CodeDeploy client with the control-plane attempt timeout.
+pub fn codedeploy_client(sdk: &SdkConfig) -> aws_sdk_codedeploy::Client {
+    aws_sdk_codedeploy::Client::from_conf(
+        aws_sdk_codedeploy::config::Builder::from(sdk)
+            .timeout_config(control_plane_timeouts())
+            .build(),
+    )
+}
+
+/// A CloudWatch client with the control-plane attempt timeout.
+pub fn cloudwatch_client(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(sdk)
+            .timeout_config(control_plane_timeouts())
+            .build(),
+    )
+}
+
+/// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
+pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(sdk)
+}

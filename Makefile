@@ -1,15 +1,25 @@
 # shiftguard: two commands on a fresh machine.
-#   make demo   runs the pre-traffic hook for real against a local AWS stand-in
+#   make demo   rehearses a canary deployment locally, with the real hooks
 #   make test   installs what is missing, then runs every check and test
-# Everything Python lives in the project venv (.venv); versions are pinned in tests/aws/requirements.txt.
+# Python tools live in project venvs, pinned: .venv (tests/aws/requirements.txt: moto),
+# .venv-lint (tools/lint-requirements.txt: cfn-lint, checkov) and .venv-sam
+# (tools/sam-requirements.txt: aws-sam-cli, cargo-lambda, ziglang). checkov and aws-sam-cli pin
+# different boto3 versions, hence two venvs.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed-$(shell cat tests/aws/requirements.txt | sha256sum | cut -c1-12)
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed-$(shell cat tools/lint-requirements.txt | sha256sum | cut -c1-12)
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell cat tools/sam-requirements.txt | sha256sum | cut -c1-12)
 CARGO ?= cargo
+# cargo-lambda finds zig through `python3 -m ziglang`, so the SAM venv's bin comes first on PATH.
+SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" \
+	SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR="$(CURDIR)/.aws-sam/cli"
 
-.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv
+.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target
 
 all: test
 
@@ -19,6 +29,32 @@ $(VENV_STAMP): tests/aws/requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/aws/requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(LINT_STAMP): tools/lint-requirements.txt
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/lint-requirements.txt
+	@rm -f $(LINT_VENV)/.installed-* && touch $@
+
+$(SAM_STAMP): tools/sam-requirements.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/sam-requirements.txt
+	@rm -f $(SAM_VENV)/.installed-* && touch $@
+
+lint: $(LINT_STAMP) $(SAM_STAMP)
+	$(LINT_VENV)/bin/cfn-lint template.yaml
+	$(LINT_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact
+	$(SAM_ENV) sam validate --lint
+
+arm64-target:
+	@rustup target list --installed | grep -qx 'aarch64-unknown-linux-gnu' || rustup target add aarch64-unknown-linux-gnu
+
+# An arm64 bootstrap per function, built by sam with cargo-lambda, then checked.
+build: $(SAM_STAMP) arm64-target
+	$(SAM_ENV) sam build
+	$(SAM_VENV)/bin/python tools/check_bootstraps.py
+
+deploy: build
+	$(SAM_ENV) sam deploy --guided
 
 toolchain:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
@@ -39,11 +75,12 @@ unit:
 e2e: venv bins
 	$(CARGO) test -p shiftguard-e2e
 
-test: fmt clippy venv bins
+test: fmt clippy lint venv bins
 	$(CARGO) test --workspace
+	$(MAKE) build
 
 demo: venv bins
 	$(CARGO) run --quiet -p shiftguard-e2e --bin demo
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LINT_VENV) $(SAM_VENV)

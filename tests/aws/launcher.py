@@ -70,7 +70,7 @@ TEST_ROLE = "shiftguard-e2e"
 LOCK = threading.Lock()
 REPORTS = []  # hook statuses, in the order they were accepted
 INVOCATIONS = []  # Lambda invocations: function, qualifier, version, payload
-CALLS = []  # every AWS operation seen: {"service", "operation", "deploymentId"}
+CALLS = []  # every AWS operation seen: {"service", "operation", "deploymentId", "applicationName"}
 FAULTS = []  # injected faults, consumed in order
 METRIC_REQUESTS = []  # GetMetricData requests, decoded
 STOPS = []  # StopDeployment calls that stopped something
@@ -534,9 +534,9 @@ def _json(start_response, status, value):
     return [body]
 
 
-def _deployment_of(body):
+def _field_of(body, name):
     try:
-        return json.loads(body or b"{}").get("deploymentId")
+        return json.loads(body or b"{}").get(name)
     except (ValueError, AttributeError):
         return None
 
@@ -597,9 +597,16 @@ class App:
         if path.startswith("/_shiftguard/"):
             return _control(environ, start_response, body)
         operation = _operation(environ)
-        deployment_id = _deployment_of(body)
+        deployment_id = _field_of(body, "deploymentId")
         with LOCK:
-            CALLS.append({"service": _service(environ), "operation": operation, "deploymentId": deployment_id})
+            CALLS.append(
+                {
+                    "service": _service(environ),
+                    "operation": operation,
+                    "deploymentId": deployment_id,
+                    "applicationName": _field_of(body, "applicationName"),
+                }
+            )
         fault = _take_fault(operation, deployment_id)
         if fault:
             time.sleep(fault.get("delay_ms", 0) / 1000)

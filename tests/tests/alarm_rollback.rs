@@ -220,3 +220,34 @@ async fn a_success_outside_the_bake_window_is_left_alone() {
     assert_eq!(outcome(&run, 0)["action"], "none");
     assert_eq!(alias_version(&aws, &function).await.0, "2");
 }
+
+#[tokio::test]
+async fn a_storm_of_200_alarm_events_makes_one_effective_stop_and_no_errors() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let (guarded, in_flight) = group_with(&aws, "InProgress").await;
+    let alarm = unique("storm");
+    let targets = json!({ alarm.clone(): [guarded] }).to_string();
+    // Four warm sandboxes at once, fifty events each, as Lambda scales out under a burst.
+    let runs = futures_util::future::join_all((0..4).map(|_| {
+        let events = (0..50).map(|_| alarm_event(&alarm, "ALARM")).collect();
+        let targets = targets.clone();
+        async move { alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], events).await }
+    }))
+    .await;
+    let mut actions = std::collections::BTreeMap::<String, usize>::new();
+    for run in &runs {
+        for i in 0..50 {
+            *actions
+                .entry(outcome(run, i)["action"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
+    }
+    let stops = stops_of(&in_flight).await;
+    assert_eq!(stops.len(), 1, "one effective stop");
+    assert_eq!(
+        actions.values().sum::<usize>(),
+        200,
+        "every event answered without an error: {actions:?}"
+    );
+    assert!(actions.get("rollback").copied().unwrap_or(0) >= 1, "{actions:?}");
+}

@@ -78,14 +78,34 @@ async fn a_healthy_new_version_is_reported_succeeded() {
 #[tokio::test]
 async fn the_appspec_is_read_with_get_application_revision_when_get_deployment_hides_it() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
-    let before = LocalAws::shared().calls().await.len();
+    let aws = Aws::new(LocalAws::shared()).await;
+    let info = aws
+        .codedeploy
+        .get_deployment()
+        .deployment_id(&deployment)
+        .send()
+        .await
+        .unwrap()
+        .deployment_info
+        .unwrap();
+    let hidden = info
+        .revision
+        .as_ref()
+        .and_then(|r| r.app_spec_content())
+        .and_then(|c| c.content());
+    assert_eq!(hidden, None, "the stand-in, like AWS, returns only the sha256 here");
+    let app = info.application_name.unwrap();
     pre_traffic(&[], once(hook_event(&deployment))).await;
-    let calls: Vec<String> = LocalAws::shared().calls().await[before..]
+    let revision_reads = LocalAws::shared()
+        .calls()
+        .await
         .iter()
-        .filter(|c| c["service"] == "codedeploy")
-        .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert!(calls.contains(&"GetApplicationRevision".to_string()), "{calls:?}");
+        .filter(|c| c["operation"] == "GetApplicationRevision" && c["applicationName"] == app.as_str())
+        .count();
+    assert_eq!(
+        revision_reads, 1,
+        "the hook read this deployment's AppSpec with GetApplicationRevision"
+    );
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
 }
 

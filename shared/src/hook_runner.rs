@@ -252,28 +252,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::RecordingReporter;
     use serde_json::json;
-    use std::sync::Mutex;
 
     const SPEC: HookSpec = HookSpec {
         hook: "test",
         lifecycle_event: "BeforeAllowTraffic",
     };
-
-    #[derive(Default)]
-    struct FakeReporter {
-        reports: Mutex<Vec<(String, String, Status)>>,
-        answer: Option<ReportError>,
-        delay: Duration,
-    }
-
-    impl HookStatusReporter for FakeReporter {
-        async fn report(&self, d: &str, h: &str, status: Status) -> Result<(), ReportError> {
-            tokio::time::sleep(self.delay).await;
-            self.reports.lock().unwrap().push((d.into(), h.into(), status));
-            self.answer.clone().map_or(Ok(()), Err)
-        }
-    }
 
     fn event() -> Value {
         json!({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "hook-1"})
@@ -293,13 +278,13 @@ mod tests {
         }
     }
 
-    fn reported(r: &FakeReporter) -> Vec<Status> {
+    fn reported(r: &RecordingReporter) -> Vec<Status> {
         r.reports.lock().unwrap().iter().map(|(_, _, s)| *s).collect()
     }
 
     #[tokio::test]
     async fn passing_checks_report_succeeded_once() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             passing()
         })
@@ -314,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_outside_the_checks_reports_failed() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             Evaluation::failed("no target")
         })
@@ -325,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_and_empty_ids_are_named_and_nothing_is_reported() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let cases = [
             (json!({"LifecycleEventHookExecutionId": "h"}), "DeploymentId"),
             (json!({"DeploymentId": "d-1"}), "LifecycleEventHookExecutionId"),
@@ -352,7 +337,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn checks_that_outlive_the_budget_fail_in_time() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let settings = HookSettings {
             report_reserve: Duration::from_secs(5),
             dry_run: false,
@@ -370,7 +355,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_time_left_fails_without_running_checks() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let ran = std::sync::atomic::AtomicBool::new(false);
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(2), |_| async {
             ran.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -387,7 +372,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_check_reports_failed() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             let v: Vec<u8> = Vec::new();
             let _ = v[3];
@@ -400,7 +385,7 @@ mod tests {
 
     #[tokio::test]
     async fn dry_run_reports_succeeded_but_keeps_the_real_verdict() {
-        let r = FakeReporter::default();
+        let r = RecordingReporter::default();
         let settings = HookSettings {
             dry_run: true,
             ..HookSettings::default()
@@ -416,9 +401,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_duplicate_delivery_ends_successfully() {
-        let r = FakeReporter {
+        let r = RecordingReporter {
             answer: Some(ReportError::AlreadyCompleted),
-            ..FakeReporter::default()
+            ..RecordingReporter::default()
         };
         let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             passing()
@@ -430,9 +415,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_report_is_an_error_so_lambda_retries() {
-        let r = FakeReporter {
+        let r = RecordingReporter {
             answer: Some(ReportError::Failed("AccessDenied".into())),
-            ..FakeReporter::default()
+            ..RecordingReporter::default()
         };
         let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             passing()
@@ -445,9 +430,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_report_that_hangs_past_the_deadline_is_an_error() {
-        let r = FakeReporter {
+        let r = RecordingReporter {
             delay: Duration::from_secs(600),
-            ..FakeReporter::default()
+            ..RecordingReporter::default()
         };
         let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             passing()

@@ -18,6 +18,8 @@ pub mod deployment_event;
 pub mod deployment_group;
 pub mod emf;
 pub mod env_config;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod gate_settings;
 pub mod hook_runner;
 pub mod http_probe;

@@ -76,36 +76,10 @@ pub fn target_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use crate::fakes::FixedDeployment;
 
-    struct FakeReader {
-        appspec: &'static str,
-        calls: AtomicUsize,
-    }
-
-    impl DeploymentReader for FakeReader {
-        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if id == "d-missing" {
-                return Err(LookupError::NoSuchDeployment(id.into()));
-            }
-            Ok(DeploymentInfo {
-                application: "orders".into(),
-                deployment_group: "orders-dg".into(),
-                compute_platform: "Lambda".into(),
-                created_at: None,
-                completed_at: None,
-                status: "InProgress".into(),
-                appspec: self.appspec.into(),
-            })
-        }
-    }
-
-    fn reader(appspec: &'static str) -> FakeReader {
-        FakeReader {
-            appspec,
-            calls: AtomicUsize::new(0),
-        }
+    fn reader(appspec: &'static str) -> FixedDeployment {
+        FixedDeployment::new(appspec)
     }
 
     #[tokio::test]
@@ -125,7 +99,7 @@ mod tests {
         };
         let resolved = resolve_target(&r, "d-1", &o).await.unwrap();
         assert_eq!(resolved.target.label(), "f:3");
-        assert_eq!(r.calls.load(Ordering::SeqCst), 0);
+        assert_eq!(r.lookups(), 0);
     }
 
     #[tokio::test]
@@ -144,12 +118,12 @@ mod tests {
     #[tokio::test]
     async fn lookup_and_appspec_errors_say_which() {
         let r = reader(include_str!("../tests/fixtures/appspec-ecs.yaml"));
-        let e = resolve_target(&r, "d-missing", &TargetOverride::default())
+        let e = resolve_target(&r, crate::fakes::UNKNOWN_DEPLOYMENT, &TargetOverride::default())
             .await
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "could not read the deployment: deployment d-missing does not exist in this account and region"
+            "could not read the deployment: deployment d-unknown does not exist in this account and region"
         );
         let o = TargetOverride {
             function: Some("f".into()),

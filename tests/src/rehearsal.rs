@@ -222,35 +222,41 @@ impl<'a> Rehearsal<'a> {
         (status.unwrap_or_else(|| "no status reported".into()), reasons)
     }
 
-    async fn set_alarm(&self, alarm: &str, version: &str) {
+    /// A `Sum` query of one metric of `version`, through alias `live`.
+    fn version_query(&self, id: &str, metric: &str, version: &str, period: i32) -> MetricDataQuery {
         let resource = format!("{}:live", self.function);
         let dims = [
             ("FunctionName", self.function.as_str()),
             ("Resource", resource.as_str()),
             ("ExecutedVersion", version),
         ];
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace("AWS/Lambda")
+                            .metric_name(metric)
+                            .set_dimensions(Some(
+                                dims.iter()
+                                    .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+                                    .collect(),
+                            ))
+                            .build(),
+                    )
+                    .period(period)
+                    .stat("Sum")
+                    .build(),
+            )
+            .build()
+    }
+
+    async fn set_alarm(&self, alarm: &str, version: &str) {
         let stat = |id: &str, metric: &str| {
-            MetricDataQuery::builder()
-                .id(id)
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(
-                            Metric::builder()
-                                .namespace("AWS/Lambda")
-                                .metric_name(metric)
-                                .set_dimensions(Some(
-                                    dims.iter()
-                                        .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-                                        .collect(),
-                                ))
-                                .build(),
-                        )
-                        .period(60)
-                        .stat("Sum")
-                        .build(),
-                )
-                .return_data(false)
-                .build()
+            let mut q = self.version_query(id, metric, version, 60);
+            q.return_data = Some(false);
+            q
         };
         self.aws
             .cloudwatch
@@ -284,27 +290,7 @@ impl<'a> Rehearsal<'a> {
     /// The alarm's expression, `100 * errors / invocations` of the new version since the
     /// deployment began (the local stand-in evaluates no metric math, so it is computed here).
     async fn alarm_rate(&self, version: &str, since: DateTime) -> Option<f64> {
-        let resource = format!("{}:live", self.function);
-        let query = |id: &str, metric: &str| {
-            MetricDataQuery::builder()
-                .id(id)
-                .metric_stat(
-                    MetricStat::builder()
-                        .metric(
-                            Metric::builder()
-                                .namespace("AWS/Lambda")
-                                .metric_name(metric)
-                                .dimensions(Dimension::builder().name("FunctionName").value(&self.function).build())
-                                .dimensions(Dimension::builder().name("Resource").value(&resource).build())
-                                .dimensions(Dimension::builder().name("ExecutedVersion").value(version).build())
-                                .build(),
-                        )
-                        .period(3600)
-                        .stat("Sum")
-                        .build(),
-                )
-                .build()
-        };
+        let query = |id: &str, metric: &str| self.version_query(id, metric, version, 3600);
         let out = self
             .aws
             .cloudwatch

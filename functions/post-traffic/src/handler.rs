@@ -137,44 +137,13 @@ where
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use shiftguard::fakes::{FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::metric_query::MetricQuery;
-    use shiftguard::ports::{DeploymentInfo, LookupError, MetricData, ReportError};
+    use shiftguard::ports::MetricData;
     use shiftguard::verdict::Status;
     use std::collections::BTreeMap;
     use std::sync::Mutex;
     use std::time::Duration;
-
-    #[derive(Default)]
-    struct Reports(Mutex<Vec<Status>>);
-
-    impl HookStatusReporter for Reports {
-        async fn report(&self, _d: &str, _h: &str, s: Status) -> Result<(), ReportError> {
-            self.0.lock().unwrap().push(s);
-            Ok(())
-        }
-    }
-
-    struct Deployments {
-        appspec: &'static str,
-        created_at: Option<SystemTime>,
-    }
-
-    impl DeploymentReader for Deployments {
-        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
-            if id == "d-unknown" {
-                return Err(LookupError::NoSuchDeployment(id.into()));
-            }
-            Ok(DeploymentInfo {
-                application: "orders".into(),
-                deployment_group: "orders-dg".into(),
-                compute_platform: "Lambda".into(),
-                created_at: self.created_at,
-                completed_at: None,
-                status: "InProgress".into(),
-                appspec: self.appspec.into(),
-            })
-        }
-    }
 
     /// Answers from a table of values by query id; records every call.
     #[derive(Default)]
@@ -208,14 +177,15 @@ mod tests {
         }
     }
 
-    fn deps(appspec: &'static str, m: Metrics, env: &[(&str, &str)]) -> Deps<Reports, Deployments, Metrics> {
+    fn deps(
+        appspec: &'static str,
+        m: Metrics,
+        env: &[(&str, &str)],
+    ) -> Deps<RecordingReporter, FixedDeployment, Metrics> {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Deps {
-            reporter: Reports::default(),
-            deployments: Deployments {
-                appspec,
-                created_at: Some(SystemTime::now() - Duration::from_secs(600)),
-            },
+            reporter: RecordingReporter::default(),
+            deployments: FixedDeployment::new(appspec).created_at(SystemTime::now() - Duration::from_secs(600)),
             metrics: m,
             settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
                 .unwrap_or_default(),
@@ -230,9 +200,9 @@ mod tests {
         LambdaEvent::new(json!({"DeploymentId": id, "LifecycleEventHookExecutionId": "h-1"}), ctx)
     }
 
-    async fn run(d: &Deps<Reports, Deployments, Metrics>) -> (Status, Vec<Status>) {
+    async fn run(d: &Deps<RecordingReporter, FixedDeployment, Metrics>) -> (Status, Vec<Status>) {
         let out = function_handler(d, event("d-1")).await.unwrap();
-        (out.verdict, d.reporter.0.lock().unwrap().clone())
+        (out.verdict, d.reporter.statuses())
     }
 
     #[tokio::test]
@@ -311,7 +281,7 @@ mod tests {
     #[tokio::test]
     async fn when_the_deployment_is_unknown_should_report_failed() {
         let d = deps(LAMBDA, metrics(&[]), &[]);
-        let out = function_handler(&d, event("d-unknown")).await.unwrap();
+        let out = function_handler(&d, event(UNKNOWN_DEPLOYMENT)).await.unwrap();
         assert_eq!(out.verdict, Status::Failed);
     }
 }

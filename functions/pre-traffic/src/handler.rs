@@ -96,39 +96,10 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
-    use shiftguard::ports::{DeploymentInfo, HttpReply, HttpRequest, Invocation, LookupError, ReportError};
+    use shiftguard::fakes::{FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::ports::{HttpReply, HttpRequest, Invocation};
     use shiftguard::verdict::Status;
-    use std::sync::Mutex;
     use std::time::{Duration, SystemTime};
-
-    #[derive(Default)]
-    struct Reports(Mutex<Vec<Status>>);
-
-    impl HookStatusReporter for Reports {
-        async fn report(&self, _d: &str, _h: &str, s: Status) -> Result<(), ReportError> {
-            self.0.lock().unwrap().push(s);
-            Ok(())
-        }
-    }
-
-    struct Deployments(&'static str);
-
-    impl DeploymentReader for Deployments {
-        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
-            if id == "d-unknown" {
-                return Err(LookupError::NoSuchDeployment(id.into()));
-            }
-            Ok(DeploymentInfo {
-                application: "orders".into(),
-                deployment_group: "orders-dg".into(),
-                compute_platform: "Lambda".into(),
-                created_at: None,
-                completed_at: None,
-                status: "InProgress".into(),
-                appspec: self.0.into(),
-            })
-        }
-    }
 
     struct Answers(&'static str, Option<&'static str>);
 
@@ -156,11 +127,11 @@ mod tests {
         appspec: &'static str,
         answer: Answers,
         env: &[(&str, &str)],
-    ) -> Deps<Reports, Deployments, Answers, NoHttp> {
+    ) -> Deps<RecordingReporter, FixedDeployment, Answers, NoHttp> {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Deps {
-            reporter: Reports::default(),
-            deployments: Deployments(appspec),
+            reporter: RecordingReporter::default(),
+            deployments: FixedDeployment::new(appspec),
             invoker: answer,
             http: NoHttp,
             settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
@@ -179,9 +150,9 @@ mod tests {
         )
     }
 
-    async fn run(d: &Deps<Reports, Deployments, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
+    async fn run(d: &Deps<RecordingReporter, FixedDeployment, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
         let out = function_handler(d, event(id)).await.unwrap();
-        (out.verdict, d.reporter.0.lock().unwrap().clone())
+        (out.verdict, d.reporter.statuses())
     }
 
     #[tokio::test]
@@ -203,7 +174,10 @@ mod tests {
     #[tokio::test]
     async fn when_the_deployment_is_unknown_should_report_failed() {
         let d = deps(LAMBDA, Answers("{}", None), &[]);
-        assert_eq!(run(&d, "d-unknown").await, (Status::Failed, vec![Status::Failed]));
+        assert_eq!(
+            run(&d, UNKNOWN_DEPLOYMENT).await,
+            (Status::Failed, vec![Status::Failed])
+        );
     }
 
     #[tokio::test]
@@ -246,7 +220,7 @@ mod tests {
     async fn when_a_check_panics_should_report_failed() {
         let base = deps(LAMBDA, Answers("{}", None), &[]);
         let d = Deps {
-            reporter: Reports::default(),
+            reporter: RecordingReporter::default(),
             deployments: base.deployments,
             invoker: Panics,
             http: NoHttp,
@@ -255,7 +229,7 @@ mod tests {
         };
         let out = function_handler(&d, event("d-1")).await.unwrap();
         assert_eq!(
-            (out.verdict, d.reporter.0.lock().unwrap().clone()),
+            (out.verdict, d.reporter.statuses()),
             (Status::Failed, vec![Status::Failed])
         );
     }
@@ -282,6 +256,6 @@ mod tests {
             "{}",
             err.error_message
         );
-        assert!(d.reporter.0.lock().unwrap().is_empty());
+        assert!(d.reporter.statuses().is_empty());
     }
 }

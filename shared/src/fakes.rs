@@ -1,0 +1,83 @@
+//! In-memory fakes of the ports, shared by the tests of every handler (feature `fakes`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, LookupError, ReportError};
+use crate::verdict::Status;
+
+/// A deployment id the fake reader does not know.
+pub const UNKNOWN_DEPLOYMENT: &str = "d-unknown";
+
+/// Records every report; answers with `answer` (success when `None`) after `delay`.
+#[derive(Debug, Default)]
+pub struct RecordingReporter {
+    pub reports: Mutex<Vec<(String, String, Status)>>,
+    pub answer: Option<ReportError>,
+    pub delay: Duration,
+}
+
+impl RecordingReporter {
+    /// The statuses reported, in order.
+    pub fn statuses(&self) -> Vec<Status> {
+        self.reports.lock().unwrap().iter().map(|(_, _, s)| *s).collect()
+    }
+}
+
+impl HookStatusReporter for RecordingReporter {
+    async fn report(&self, deployment_id: &str, hook_id: &str, status: Status) -> Result<(), ReportError> {
+        tokio::time::sleep(self.delay).await;
+        self.reports
+            .lock()
+            .unwrap()
+            .push((deployment_id.into(), hook_id.into(), status));
+        self.answer.clone().map_or(Ok(()), Err)
+    }
+}
+
+/// Every deployment (but [`UNKNOWN_DEPLOYMENT`]) is application `orders`, group `orders-dg`,
+/// with this AppSpec; counts the lookups.
+#[derive(Debug)]
+pub struct FixedDeployment {
+    pub appspec: String,
+    pub created_at: Option<SystemTime>,
+    pub lookups: AtomicUsize,
+}
+
+impl FixedDeployment {
+    pub fn new(appspec: &str) -> Self {
+        FixedDeployment {
+            appspec: appspec.to_string(),
+            created_at: None,
+            lookups: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn created_at(mut self, at: SystemTime) -> Self {
+        self.created_at = Some(at);
+        self
+    }
+
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+}
+
+impl DeploymentReader for FixedDeployment {
+    async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        if id == UNKNOWN_DEPLOYMENT {
+            return Err(LookupError::NoSuchDeployment(id.into()));
+        }
+        Ok(DeploymentInfo {
+            application: "orders".into(),
+            deployment_group: "orders-dg".into(),
+            compute_platform: "Lambda".into(),
+            created_at: self.created_at,
+            completed_at: None,
+            status: "InProgress".into(),
+            appspec: self.appspec.clone(),
+        })
+    }
+}

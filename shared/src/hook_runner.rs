@@ -253,6 +253,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 mod tests {
     use super::*;
     use crate::fakes::RecordingReporter;
+    use proptest::strategy::Strategy;
     use serde_json::json;
 
     const SPEC: HookSpec = HookSpec {
@@ -280,6 +281,25 @@ mod tests {
 
     fn reported(r: &RecordingReporter) -> Vec<Status> {
         r.reports.lock().unwrap().iter().map(|(_, _, s)| *s).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lifecycle_events_never_panic_and_errors_name_a_field(
+            d in proptest::option::of(proptest::prop_oneof![proptest::strategy::Just(json!(null)), "\\PC{0,12}".prop_map(|s| json!(s)), proptest::num::i64::ANY.prop_map(|n| json!(n))]),
+            h in proptest::option::of(proptest::prop_oneof![proptest::strategy::Just(json!(null)), "\\PC{0,12}".prop_map(|s| json!(s))]),
+        ) {
+            let mut event = serde_json::Map::new();
+            if let Some(d) = d { event.insert("DeploymentId".into(), d); }
+            if let Some(h) = h { event.insert("LifecycleEventHookExecutionId".into(), h); }
+            match parse_lifecycle_event(Value::Object(event)) {
+                Ok(e) => proptest::prop_assert!(!e.deployment_id.trim().is_empty() && !e.lifecycle_event_hook_execution_id.trim().is_empty()),
+                Err(e) => {
+                    let m = e.to_string();
+                    proptest::prop_assert!(m.contains("DeploymentId") || m.contains("LifecycleEventHookExecutionId"), "{}", m);
+                }
+            }
+        }
     }
 
     #[tokio::test]

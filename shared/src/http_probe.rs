@@ -35,13 +35,13 @@ impl HttpSender for ReqwestSender {
         let mut response = builder
             .send()
             .await
-            .map_err(|e| format!("{} {}: {}", request.method, request.url, error_chain(&e)))?;
+            .map_err(|e| format!("{} {}: {}", request.method, redact_url(&request.url), error_chain(&e.without_url())))?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("reading the body: {}", error_chain(&e)))?
+            .map_err(|e| format!("reading the body: {}", error_chain(&e.without_url())))?
         {
             let room = MAX_RESPONSE_BYTES - body.len();
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -56,6 +56,21 @@ impl HttpSender for ReqwestSender {
     }
 }
 
+/// A URL fit for logs: no user or password, no query (tokens travel there).
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let had_query = u.query().is_some();
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            if had_query { format!("{u}?…") } else { u.to_string() }
+        }
+        Err(_) => "(an unparsable URL)".to_string(),
+    }
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut source = e.source();
@@ -65,4 +80,30 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_credentials_and_queries_in_logs() {
+        assert_eq!(redact_url("https://user:s3cret@api.example.com:8443/health?token=abc"), "https://api.example.com:8443/health?…");
+        assert_eq!(redact_url("http://127.0.0.1:9/health"), "http://127.0.0.1:9/health");
+        assert_eq!(redact_url("not a url"), "(an unparsable URL)");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_names_the_redacted_url_only() {
+        let sender = ReqwestSender::new().unwrap();
+        let request = HttpRequest {
+            method: "GET".into(),
+            url: "http://user:pw@127.0.0.1:9/health?token=s3cret".into(),
+            headers: [("Authorization".to_string(), "Bearer s3cret".to_string())].into(),
+            body: None,
+        };
+        let err = sender.send(&request).await.unwrap_err();
+        assert!(err.starts_with("GET http://127.0.0.1:9/health?…: "), "{err}");
+        assert!(!err.contains("s3cret") && !err.contains("pw"), "{err}");
+    }
 }

@@ -32,10 +32,14 @@ impl HttpSender for ReqwestSender {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| format!("{} {}: {}", request.method, redact_url(&request.url), error_chain(&e.without_url())))?;
+        let mut response = builder.send().await.map_err(|e| {
+            format!(
+                "{} {}: {}",
+                request.method,
+                redact_url(&request.url),
+                error_chain(&e.without_url())
+            )
+        })?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -88,7 +92,10 @@ mod tests {
 
     #[test]
     fn urls_lose_credentials_and_queries_in_logs() {
-        assert_eq!(redact_url("https://user:s3cret@api.example.com:8443/health?token=abc"), "https://api.example.com:8443/health?…");
+        assert_eq!(
+            redact_url("https://user:s3cret@api.example.com:8443/health?token=abc"),
+            "https://api.example.com:8443/health?…"
+        );
         assert_eq!(redact_url("http://127.0.0.1:9/health"), "http://127.0.0.1:9/health");
         assert_eq!(redact_url("not a url"), "(an unparsable URL)");
     }

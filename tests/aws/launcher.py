@@ -612,7 +612,7 @@ class App:
             time.sleep(fault.get("delay_ms", 0) / 1000)
             if fault.get("drop"):
                 raise ConnectionAbortedError("fault injection: connection dropped")
-            if fault.get("status"):
+            if fault.get("status"):  # 0: only the delay, then the real answer
                 status = int(fault["status"])
                 error = {"__type": fault["error"], "message": f"injected {fault['error']}"}
                 body_out = json.dumps(error).encode()

@@ -3,6 +3,7 @@
 
 pub mod binaries;
 pub mod decision;
+pub mod fault_proxy;
 pub mod http_server;
 pub mod local_aws;
 pub mod rehearsal;

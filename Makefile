@@ -19,7 +19,7 @@ CARGO ?= cargo
 SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" \
 	SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR="$(CURDIR)/.aws-sam/cli"
 
-.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target
+.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target bench
 
 all: test
 
@@ -78,6 +78,15 @@ e2e: venv bins
 test: fmt clippy lint venv bins
 	$(CARGO) test --workspace
 	$(MAKE) build
+
+# Cold start, warm path, peak RSS and AWS calls of each function against the floor (release
+# builds for this machine), then the pure core's own CPU time (criterion), then the arm64 sizes
+# where `make build` has run.
+bench: venv
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) run --release --quiet -p shiftguard-e2e --bin bench
+	$(CARGO) bench -p shiftguard --bench core
+	@if [ -d .aws-sam/build ]; then $(SAM_VENV)/bin/python tools/check_bootstraps.py; else echo "arm64 sizes: run make build first"; fi
 
 demo: venv bins
 	$(CARGO) run --quiet -p shiftguard-e2e --bin demo

@@ -598,15 +598,21 @@ class App:
             return _control(environ, start_response, body)
         operation = _operation(environ)
         deployment_id = _field_of(body, "deploymentId")
+        call = {
+            "service": _service(environ),
+            "operation": operation,
+            "deploymentId": deployment_id,
+            "applicationName": _field_of(body, "applicationName"),
+        }
         with LOCK:
-            CALLS.append(
-                {
-                    "service": _service(environ),
-                    "operation": operation,
-                    "deploymentId": deployment_id,
-                    "applicationName": _field_of(body, "applicationName"),
-                }
-            )
+            CALLS.append(call)
+        started = time.perf_counter()
+        try:
+            return self._answer(environ, start_response, body, path, operation, deployment_id)
+        finally:
+            call["ms"] = (time.perf_counter() - started) * 1000  # the stand-in's own time
+
+    def _answer(self, environ, start_response, body, path, operation, deployment_id):
         fault = _take_fault(operation, deployment_id)
         if fault:
             time.sleep(fault.get("delay_ms", 0) / 1000)

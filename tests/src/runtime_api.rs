@@ -38,6 +38,10 @@ pub struct InvocationResult {
 pub struct FunctionRun {
     /// One entry per event, in order; `None` where the function never answered.
     pub results: Vec<Option<InvocationResult>>,
+    /// When the process was started.
+    pub spawned: SystemTime,
+    /// The process's peak resident set (VmHWM) after the last answer, where /proc tells.
+    pub peak_rss_kib: Option<u64>,
     pub stdout: Vec<String>,
     pub stderr: Vec<String>,
 }
@@ -143,6 +147,7 @@ pub async fn run_function(
     }))
     .await;
 
+    let spawned = SystemTime::now();
     let mut child = Command::new(binary)
         .env_clear()
         .envs(env.iter().cloned())
@@ -170,6 +175,7 @@ pub async fn run_function(
             _ => break,
         }
     }
+    let peak_rss_kib = child.id().and_then(read_peak_rss_kib);
     let _ = child.start_kill();
     let _ = child.wait().await;
     drop(server);
@@ -192,9 +198,18 @@ pub async fn run_function(
         .collect();
     FunctionRun {
         results,
+        spawned,
+        peak_rss_kib,
         stdout,
         stderr,
     }
+}
+
+/// VmHWM of a running process, in KiB.
+fn read_peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R) -> tokio::task::JoinHandle<Vec<String>> {

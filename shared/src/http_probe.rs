@@ -1,23 +1,34 @@
 //! reqwest behind the [`HttpSender`] port, with the response body read up to a cap.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::ports::{HttpReply, HttpRequest, HttpSender};
 use crate::probe_evaluation::MAX_RESPONSE_BYTES;
 
-#[derive(Debug, Clone)]
+/// The client is built on the first HTTP probe: loading the TLS roots costs milliseconds of
+/// cold start that a deployment without HTTP probes (most Lambda ones) never needs.
+#[derive(Debug, Default)]
 pub struct ReqwestSender {
-    client: reqwest::Client,
+    client: OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl ReqwestSender {
-    pub fn new() -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
-        Ok(ReqwestSender { client })
+    pub fn new() -> Self {
+        ReqwestSender::default()
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("could not build the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -25,7 +36,7 @@ impl HttpSender for ReqwestSender {
     async fn send(&self, request: &HttpRequest) -> Result<HttpReply, String> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| format!("`{}` is not an HTTP method", request.method))?;
-        let mut builder = self.client.request(method, &request.url);
+        let mut builder = self.client()?.request(method, &request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
@@ -102,7 +113,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_connection_names_the_redacted_url_only() {
-        let sender = ReqwestSender::new().unwrap();
+        let sender = ReqwestSender::new();
         let request = HttpRequest {
             method: "GET".into(),
             url: "http://user:pw@127.0.0.1:9/health?token=s3cret".into(),

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
         reporter: codedeploy.clone(),
         deployments: codedeploy,
         invoker: LambdaAdapter::new(lambda_client(&sdk)),
-        http: ReqwestSender::new()?,
+        http: ReqwestSender::new(),
         settings: shiftguard::env_config::HookSettings::from_env_or_default(),
         config,
     };

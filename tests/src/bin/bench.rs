@@ -19,7 +19,10 @@ const WARM_EVENTS: usize = 100;
 const HEALTHY: &str = "def handler(event, context):\n    return {'statusCode': 200}\n";
 
 struct Subject {
+    /// The binary.
     name: &'static str,
+    /// The row of the table.
+    label: &'static str,
     env: Vec<(String, String)>,
     /// A fresh event for each invocation.
     event: Box<dyn Fn() -> Value>,
@@ -111,28 +114,43 @@ async fn main() {
     let subjects = vec![
         Subject {
             name: "floor",
+            label: "floor (empty lambda_runtime function)",
             env: base.clone(),
             event: Box::new(|| json!({"hello": "world"})),
         },
         Subject {
             name: "pre-traffic",
+            label: "pre-traffic",
             env: base.clone(),
             event: Box::new(move || hook_event(&pre)),
         },
         Subject {
             name: "post-traffic",
+            label: "post-traffic",
             env: base.clone(),
             event: Box::new(move || hook_event(&post)),
         },
         Subject {
             name: "alarm-rollback",
+            label: "alarm-rollback",
             env: with(&[("ROLLBACK_TARGETS", &targets)]),
             event: Box::new(move || alarm_event(&alarm, "ALARM")),
         },
         Subject {
             name: "deploy-events",
+            label: "deploy-events (SUCCESS)",
             env: base.clone(),
-            event: Box::new(move || deployment_event(&app, &group, &restored, "SUCCESS")),
+            event: Box::new({
+                let (app, group) = (app.clone(), group.clone());
+                move || deployment_event(&app, &group, &restored, "SUCCESS")
+            }),
+        },
+        // No AWS call at all: what the SDK, config and runtime cost at cold start by themselves.
+        Subject {
+            name: "deploy-events",
+            label: "deploy-events (START: no AWS call)",
+            env: base.clone(),
+            event: Box::new(move || deployment_event(&app, &group, "d-any", "START")),
         },
     ];
 
@@ -174,7 +192,7 @@ async fn main() {
         }
         println!(
             "| {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
-            subject.name,
+            subject.label,
             cold_ms,
             own_ms,
             own_ms / floor,

@@ -7,6 +7,12 @@ use std::time::{Duration, SystemTime};
 use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, LookupError, ReportError};
 use crate::verdict::Status;
 
+/// An environment of `pairs`, as the `from_lookup` parsers read it.
+pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+}
+
 /// A deployment id the fake reader does not know.
 pub const UNKNOWN_DEPLOYMENT: &str = "d-unknown";
 

@@ -107,6 +107,16 @@ impl HookError {
     }
 }
 
+/// What Lambda shows for a failed invocation: the error's type and its message.
+impl From<HookError> for lambda_runtime::Diagnostic {
+    fn from(e: HookError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type().to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// What the invocation returns (CodeDeploy ignores it; it helps when invoking a hook by hand).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HookOutcome {

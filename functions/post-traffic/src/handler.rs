@@ -47,10 +47,7 @@ where
         |ctx| evaluate(deps, ctx),
     )
     .await
-    .map_err(|e| Diagnostic {
-        error_type: e.error_type().to_string(),
-        error_message: e.to_string(),
-    })
+    .map_err(Diagnostic::from)
 }
 
 fn epoch_s(t: SystemTime) -> u64 {
@@ -137,7 +134,7 @@ where
 mod tests {
     use super::*;
     use lambda_runtime::Context;
-    use shiftguard::fakes::{FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::metric_query::MetricQuery;
     use shiftguard::ports::MetricData;
     use shiftguard::verdict::Status;
@@ -182,14 +179,13 @@ mod tests {
         m: Metrics,
         env: &[(&str, &str)],
     ) -> Deps<RecordingReporter, FixedDeployment, Metrics> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = fakes::env(env);
         Deps {
             reporter: RecordingReporter::default(),
             deployments: FixedDeployment::new(appspec).created_at(SystemTime::now() - Duration::from_secs(600)),
             metrics: m,
-            settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-                .unwrap_or_default(),
-            config: PostTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+            settings: HookSettings::from_lookup(&env).unwrap_or_default(),
+            config: PostTrafficConfig::from_lookup(&env),
         }
     }
 

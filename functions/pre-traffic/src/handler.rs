@@ -47,10 +47,7 @@ where
         |ctx| evaluate(deps, ctx),
     )
     .await
-    .map_err(|e| Diagnostic {
-        error_type: e.error_type().to_string(),
-        error_message: e.to_string(),
-    })
+    .map_err(Diagnostic::from)
 }
 
 async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, ctx: CheckContext) -> Evaluation
@@ -96,7 +93,7 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
-    use shiftguard::fakes::{FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::ports::{HttpReply, HttpRequest, Invocation};
     use shiftguard::verdict::Status;
     use std::time::{Duration, SystemTime};
@@ -128,15 +125,14 @@ mod tests {
         answer: Answers,
         env: &[(&str, &str)],
     ) -> Deps<RecordingReporter, FixedDeployment, Answers, NoHttp> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = fakes::env(env);
         Deps {
             reporter: RecordingReporter::default(),
             deployments: FixedDeployment::new(appspec),
             invoker: answer,
             http: NoHttp,
-            settings: HookSettings::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-                .unwrap_or_default(),
-            config: PreTrafficConfig::from_lookup(&|k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+            settings: HookSettings::from_lookup(&env).unwrap_or_default(),
+            config: PreTrafficConfig::from_lookup(&env),
         }
     }
 

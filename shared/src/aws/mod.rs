@@ -4,8 +4,10 @@ mod cloudwatch;
 mod codedeploy;
 mod lambda;
 mod sdk_config;
+mod trust_roots;
 
 pub use cloudwatch::CloudWatchAdapter;
 pub use codedeploy::CodeDeployAdapter;
 pub use lambda::LambdaAdapter;
 pub use sdk_config::{cloudwatch_client, codedeploy_client, lambda_client, load_sdk_config};
+pub use trust_roots::{AMAZON_TRUST_ROOTS_PEM, TrustRoots, https_client};

@@ -1,6 +1,7 @@
 //! One SDK configuration for every client: standard retries (throttling, 5xx and transient
 //! errors, with exponential backoff and jitter) and the endpoint overrides of
-//! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which aws-config reads itself.
+//! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which aws-config reads itself, over the
+//! SDK's HTTPS client trusting the roots of [`TrustRoots::from_process_env`].
 
 use std::time::Duration;
 
@@ -8,12 +9,15 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use super::trust_roots::{TrustRoots, https_client};
+
 /// Attempts per AWS call, the first one included. The hooks bound every call by their own
 /// deadline as well, so retries never outlive the invocation.
 pub const MAX_ATTEMPTS: u32 = 6;
 
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(TrustRoots::from_process_env()))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)

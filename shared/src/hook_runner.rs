@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
@@ -39,6 +40,48 @@ pub struct CheckContext {
     pub deployment_id: String,
     /// Checks must be done by then; the rest of the time is the report's.
     pub budget_end: Instant,
+    /// Where the checks note what they have found so far.
+    pub progress: Progress,
+}
+
+/// What the checks have found so far. The runner keeps it, so that when the budget runs out or a
+/// check panics, the decision record still names the deployment, the target and the inputs
+/// instead of nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<Mutex<Evaluation>>);
+
+impl Progress {
+    fn update(&self, f: impl FnOnce(&mut Evaluation)) {
+        // A check that panicked while holding the lock left the data as it was: still usable.
+        let mut so_far = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut so_far)
+    }
+
+    /// The deployment has been read.
+    pub fn deployment(&self, deployment: &DeploymentInfo) {
+        self.update(|e| e.deployment = Some(deployment.clone()))
+    }
+
+    /// The target has been found.
+    pub fn target(&self, target: &DeploymentTarget) {
+        self.update(|e| e.target = Some(target.clone()))
+    }
+
+    /// What will go into the verdict (a metric window, thresholds).
+    pub fn inputs(&self, inputs: &Value) {
+        self.update(|e| e.inputs = inputs.clone())
+    }
+
+    /// What was found so far, failed for `reason`.
+    pub fn failed(&self, reason: String) -> Evaluation {
+        let mut evaluation = Evaluation::failed(reason);
+        self.update(|e| {
+            evaluation.target = e.target.take();
+            evaluation.deployment = e.deployment.take();
+            evaluation.inputs = e.inputs.take();
+        });
+        evaluation
+    }
 }
 
 /// What the checks found.
@@ -172,6 +215,7 @@ where
     let ctx = CheckContext {
         deployment_id: deployment_id.clone(),
         budget_end: started + budget,
+        progress: Progress::default(),
     };
 
     let evaluation = if budget.is_zero() {
@@ -183,8 +227,10 @@ where
     } else {
         match tokio::time::timeout_at(ctx.budget_end, AssertUnwindSafe(checks(ctx.clone())).catch_unwind()).await {
             Ok(Ok(evaluation)) => evaluation,
-            Ok(Err(panic)) => Evaluation::failed(format!("a check panicked: {}", panic_message(panic.as_ref()))),
-            Err(_) => Evaluation::failed(format!(
+            Ok(Err(panic)) => ctx
+                .progress
+                .failed(format!("a check panicked: {}", panic_message(panic.as_ref()))),
+            Err(_) => ctx.progress.failed(format!(
                 "{OUT_OF_TIME}: the budget was {} ms (the invocation deadline minus REPORT_RESERVE_MS)",
                 budget.as_millis()
             )),
@@ -470,5 +516,33 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(err.error_type(), "Shiftguard.ReportTimedOut");
+    }
+
+    #[test]
+    fn a_failure_keeps_what_the_checks_had_found_so_far() {
+        let progress = Progress::default();
+        assert_eq!(progress.failed("x".into()).target, None);
+        let target = DeploymentTarget::Lambda(crate::target::LambdaTarget {
+            function_name: "f".into(),
+            alias: Some("live".into()),
+            current_version: Some("1".into()),
+            target_version: "2".into(),
+        });
+        progress.target(&target);
+        progress.inputs(&json!({"window": {"start": 1, "end": 2}}));
+        let evaluation = progress.failed(OUT_OF_TIME.into());
+        assert_eq!(evaluation.target, Some(target));
+        assert_eq!(evaluation.inputs["window"]["end"], 2);
+        assert_eq!(evaluation.failure.as_deref(), Some(OUT_OF_TIME));
+        assert!(evaluation.checks.is_empty());
+    }
+
+    #[test]
+    fn a_check_that_panicked_holding_the_progress_lock_leaves_it_usable() {
+        let progress = Progress::default();
+        let held = progress.clone();
+        let _ = std::thread::spawn(move || held.update(|_| panic!("while holding the lock"))).join();
+        progress.inputs(&json!({"a": 1}));
+        assert_eq!(progress.failed("a check panicked".into()).inputs["a"], 1);
     }
 }

@@ -162,6 +162,38 @@ async fn answers_slower_than_the_budget_end_in_a_failed_report_in_time() {
 }
 
 #[tokio::test]
+async fn when_the_budget_runs_out_the_record_still_names_the_target_and_the_window() {
+    let local = LocalAws::start();
+    let aws = Aws::new(&local).await;
+    let function = unique("slow-metrics");
+    let deployment = lambda_deployment(&aws, &function, "1", "2").await;
+    local
+        .inject_fault(json!({"operation": "GetMetricData", "delay_ms": 20000, "status": 0, "times": 100}))
+        .await;
+    let mut env = local.env();
+    env.push(("REPORT_RESERVE_MS".into(), "3000".into()));
+    let timeout = Duration::from_secs(12);
+    let run = run_function(
+        &binary("post-traffic"),
+        &env,
+        vec![Invoke {
+            event: hook_event(&deployment),
+            timeout,
+        }],
+        timeout + Duration::from_secs(30),
+    )
+    .await;
+    assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
+    assert_eq!(statuses(&local, &deployment).await, vec!["Failed"]);
+    let record = decision_record(&run);
+    assert!(reasons(&record).contains("did not finish in time"), "{record}");
+    assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
+    assert_eq!(record["target"]["target_version"], "2", "{record}");
+    assert!(record["inputs"]["window"]["start"].as_u64().is_some(), "{record}");
+    assert!(record["application"].is_string(), "{record}");
+}
+
+#[tokio::test]
 async fn connections_cut_mid_answer_are_retried() {
     let local = LocalAws::start();
     let deployment = healthy_deployment(&local).await;

@@ -70,8 +70,12 @@ where
         Ok(d) => d,
         Err(e) => return Evaluation::failed(format!("could not read the deployment: {e}")),
     };
+    ctx.progress.deployment(&deployment);
     let target = match target_of(&ctx.deployment_id, &deployment, &config.target) {
-        Ok(t) => t,
+        Ok(t) => {
+            ctx.progress.target(&t);
+            t
+        }
         Err(e) => {
             return Evaluation {
                 deployment: Some(deployment),
@@ -109,6 +113,7 @@ where
         "metric_queries": plan.queries.len(),
         "thresholds": config.gate,
     });
+    ctx.progress.inputs(&inputs);
     match deps.metrics.metric_data(&plan.queries, window).await {
         Ok(data) => Evaluation {
             target: Some(target),

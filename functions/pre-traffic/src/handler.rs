@@ -64,6 +64,10 @@ where
         Ok(r) => r,
         Err(e) => return Evaluation::failed(e.to_string()),
     };
+    ctx.progress.target(&resolved.target);
+    if let Some(deployment) = &resolved.deployment {
+        ctx.progress.deployment(deployment);
+    }
     let probes = match (&config.probes, &resolved.target) {
         (Some(p), _) => p.clone(),
         (None, DeploymentTarget::Lambda(_)) => vec![default_lambda_probe()],

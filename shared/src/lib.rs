@@ -27,6 +27,7 @@ pub mod metric_checks;
 pub mod metric_gate;
 pub mod metric_plan;
 pub mod metric_query;
+pub mod named_entries;
 pub mod ports;
 pub mod probe_evaluation;
 pub mod smoke_tests;

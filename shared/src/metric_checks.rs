@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use thiserror::Error;
+
+use crate::named_entries::{EntriesError, NamedEntries};
 
 use crate::metric_query::{MetricRef, is_valid_stat};
 
@@ -33,19 +34,14 @@ pub enum MetricCheckKind {
     },
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum MetricChecksError {
-    #[error("METRIC_CHECKS is not a JSON array of checks: {0}")]
-    Syntax(String),
-    #[error("METRIC_CHECKS lists {0} checks; at most {MAX_METRIC_CHECKS} are allowed")]
-    TooMany(usize),
-    #[error("METRIC_CHECKS check {index} ({name}): {problem}")]
-    Invalid {
-        index: usize,
-        name: String,
-        problem: String,
-    },
-}
+/// A bad `METRIC_CHECKS`, naming the check and the field.
+pub type MetricChecksError = EntriesError;
+
+const METRIC_CHECKS: NamedEntries = NamedEntries {
+    variable: "METRIC_CHECKS",
+    entry: "check",
+    max: MAX_METRIC_CHECKS,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,28 +70,9 @@ struct RawMetric {
 }
 
 pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksError> {
-    let raw: Vec<RawCheck> = serde_json::from_str(json).map_err(|e| MetricChecksError::Syntax(e.to_string()))?;
-    if raw.len() > MAX_METRIC_CHECKS {
-        return Err(MetricChecksError::TooMany(raw.len()));
-    }
-    let mut checks: Vec<MetricCheck> = Vec::with_capacity(raw.len());
-    for (i, r) in raw.into_iter().enumerate() {
-        let name = r.name.clone().unwrap_or_default();
-        let invalid = |problem: String| MetricChecksError::Invalid {
-            index: i + 1,
-            name: if name.trim().is_empty() {
-                "unnamed".into()
-            } else {
-                format!("`{name}`")
-            },
-            problem,
-        };
-        if name.trim().is_empty() {
-            return Err(invalid("`name` is required".into()));
-        }
-        if checks.iter().any(|c| c.name == name) {
-            return Err(invalid("another check has the same name".into()));
-        }
+    METRIC_CHECKS.parse(json, |r: &RawCheck| r.name.as_deref(), |r, entry| {
+        let invalid = |problem: String| entry.invalid(problem);
+        let name = entry.name().to_string();
         let metric_ref = |field: &str,
                           metric: String,
                           namespace: Option<String>,
@@ -199,9 +176,8 @@ pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksE
                 ));
             }
         };
-        checks.push(MetricCheck { name, kind });
-    }
-    Ok(checks)
+        Ok(MetricCheck { name, kind })
+    })
 }
 
 #[cfg(test)]

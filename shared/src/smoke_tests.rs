@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use thiserror::Error;
+
+use crate::named_entries::{EntriesError, NamedEntries};
 
 /// Upper bounds that keep one probe from eating the hook's whole hour.
 pub const MAX_ATTEMPTS: u32 = 100;
@@ -63,19 +64,14 @@ pub struct Expect {
     pub max_latency_ms: Option<u64>,
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum SmokeTestsError {
-    #[error("SMOKE_TESTS is not a JSON array of probes: {0}")]
-    Syntax(String),
-    #[error("SMOKE_TESTS lists {0} probes; at most {MAX_PROBES} are allowed")]
-    TooMany(usize),
-    #[error("SMOKE_TESTS probe {index} ({name}): {problem}")]
-    Invalid {
-        index: usize,
-        name: String,
-        problem: String,
-    },
-}
+/// A bad `SMOKE_TESTS`, naming the probe and the field.
+pub type SmokeTestsError = EntriesError;
+
+const SMOKE_TESTS: NamedEntries = NamedEntries {
+    variable: "SMOKE_TESTS",
+    entry: "probe",
+    max: MAX_PROBES,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,91 +125,74 @@ pub fn default_lambda_probe() -> Probe {
 
 /// Parses the `SMOKE_TESTS` JSON array.
 pub fn parse_smoke_tests(json: &str) -> Result<Vec<Probe>, SmokeTestsError> {
-    let raw: Vec<RawProbe> = serde_json::from_str(json).map_err(|e| SmokeTestsError::Syntax(e.to_string()))?;
-    if raw.len() > MAX_PROBES {
-        return Err(SmokeTestsError::TooMany(raw.len()));
-    }
-    let mut probes: Vec<Probe> = Vec::with_capacity(raw.len());
-    for (i, r) in raw.into_iter().enumerate() {
-        let index = i + 1;
-        let name = r.name.clone().unwrap_or_default();
-        let invalid = |problem: String| SmokeTestsError::Invalid {
-            index,
-            name: if name.is_empty() {
-                "unnamed".into()
-            } else {
-                format!("`{name}`")
-            },
-            problem,
-        };
-        if name.trim().is_empty() {
-            return Err(invalid("`name` is required".into()));
-        }
-        if probes.iter().any(|p| p.name == name) {
-            return Err(invalid("another probe has the same name".into()));
-        }
-        let action = match (r.lambda, r.http) {
-            (Some(l), None) => ProbeAction::Lambda {
-                payload: l.payload,
-                function: l.function,
-            },
-            (None, Some(h)) => {
-                let url = h.url.trim().to_string();
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(invalid(format!(
-                        "`http.url` `{url}` must start with http:// or https://"
-                    )));
+    SMOKE_TESTS.parse(
+        json,
+        |r: &RawProbe| r.name.as_deref(),
+        |r, entry| {
+            let invalid = |problem: String| entry.invalid(problem);
+            let name = entry.name().to_string();
+            let action = match (r.lambda, r.http) {
+                (Some(l), None) => ProbeAction::Lambda {
+                    payload: l.payload,
+                    function: l.function,
+                },
+                (None, Some(h)) => {
+                    let url = h.url.trim().to_string();
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(invalid(format!(
+                            "`http.url` `{url}` must start with http:// or https://"
+                        )));
+                    }
+                    let method = h.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+                    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(invalid(format!("`http.method` `{method}` is not an HTTP method")));
+                    }
+                    ProbeAction::Http {
+                        url,
+                        method,
+                        headers: h.headers,
+                        body: h.body,
+                    }
                 }
-                let method = h.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
-                if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    return Err(invalid(format!("`http.method` `{method}` is not an HTTP method")));
-                }
-                ProbeAction::Http {
-                    url,
-                    method,
-                    headers: h.headers,
-                    body: h.body,
-                }
+                (Some(_), Some(_)) => return Err(invalid("give either `lambda` or `http`, not both".into())),
+                (None, None) => return Err(invalid("needs a `lambda` or an `http` action".into())),
+            };
+            if let Some(bad) = r.expect.json.keys().find(|k| !k.is_empty() && !k.starts_with('/')) {
+                return Err(invalid(format!(
+                    "`expect.json` key `{bad}` is not a JSON pointer (it must start with `/`)"
+                )));
             }
-            (Some(_), Some(_)) => return Err(invalid("give either `lambda` or `http`, not both".into())),
-            (None, None) => return Err(invalid("needs a `lambda` or an `http` action".into())),
-        };
-        if let Some(bad) = r.expect.json.keys().find(|k| !k.is_empty() && !k.starts_with('/')) {
-            return Err(invalid(format!(
-                "`expect.json` key `{bad}` is not a JSON pointer (it must start with `/`)"
-            )));
-        }
-        if let Some(s) = r.expect.status.filter(|s| !(100..=599).contains(s)) {
-            return Err(invalid(format!("`expect.status` {s} is not an HTTP status")));
-        }
-        let attempts = r.attempts.unwrap_or(1);
-        if !(1..=MAX_ATTEMPTS).contains(&attempts) {
-            return Err(invalid(format!(
-                "`attempts` must be between 1 and {MAX_ATTEMPTS}, not {attempts}"
-            )));
-        }
-        let timeout_ms = r.timeout_ms.unwrap_or(10_000);
-        if timeout_ms == 0 || timeout_ms > 3_600_000 {
-            return Err(invalid(format!(
-                "`timeout_ms` must be between 1 and 3600000, not {timeout_ms}"
-            )));
-        }
-        let interval_ms = r.interval_ms.unwrap_or(1000);
-        if interval_ms > 600_000 {
-            return Err(invalid(format!(
-                "`interval_ms` must be at most 600000, not {interval_ms}"
-            )));
-        }
-        probes.push(Probe {
-            name,
-            action,
-            expect: r.expect,
-            attempts,
-            interval: Duration::from_millis(interval_ms),
-            timeout: Duration::from_millis(timeout_ms),
-        });
-    }
-    Ok(probes)
+            if let Some(s) = r.expect.status.filter(|s| !(100..=599).contains(s)) {
+                return Err(invalid(format!("`expect.status` {s} is not an HTTP status")));
+            }
+            let attempts = r.attempts.unwrap_or(1);
+            if !(1..=MAX_ATTEMPTS).contains(&attempts) {
+                return Err(invalid(format!(
+                    "`attempts` must be between 1 and {MAX_ATTEMPTS}, not {attempts}"
+                )));
+            }
+            let timeout_ms = r.timeout_ms.unwrap_or(10_000);
+            if timeout_ms == 0 || timeout_ms > 3_600_000 {
+                return Err(invalid(format!(
+                    "`timeout_ms` must be between 1 and 3600000, not {timeout_ms}"
+                )));
+            }
+            let interval_ms = r.interval_ms.unwrap_or(1000);
+            if interval_ms > 600_000 {
+                return Err(invalid(format!(
+                    "`interval_ms` must be at most 600000, not {interval_ms}"
+                )));
+            }
+            Ok(Probe {
+                name,
+                action,
+                expect: r.expect,
+                attempts,
+                interval: Duration::from_millis(interval_ms),
+                timeout: Duration::from_millis(timeout_ms),
+            })
+        },
+    )
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -303,7 +282,7 @@ mod tests {
     fn typos_are_rejected_not_ignored() {
         let err = parse_smoke_tests(r#"[{"name":"a","lambda":{},"expext":{"status":200}}]"#).unwrap_err();
         assert!(
-            matches!(err, SmokeTestsError::Syntax(ref m) if m.contains("expext")),
+            matches!(err, SmokeTestsError::Syntax { ref reason, .. } if reason.contains("expext")),
             "{err}"
         );
     }
@@ -312,9 +291,9 @@ mod tests {
     fn not_an_array_is_a_syntax_error() {
         assert!(matches!(
             parse_smoke_tests("{\"name\":\"a\"}"),
-            Err(SmokeTestsError::Syntax(_))
+            Err(SmokeTestsError::Syntax { .. })
         ));
-        assert!(matches!(parse_smoke_tests("[{"), Err(SmokeTestsError::Syntax(_))));
+        assert!(matches!(parse_smoke_tests("[{"), Err(SmokeTestsError::Syntax { .. })));
     }
 
     proptest! {

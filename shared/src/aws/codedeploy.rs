@@ -72,6 +72,7 @@ impl DeploymentReader for CodeDeployAdapter {
         let info = out
             .deployment_info
             .ok_or_else(|| LookupError::NoSuchDeployment(deployment_id.to_string()))?;
+        let summary = summary_of(&info);
         let application = info.application_name.unwrap_or_default();
         let revision = info.revision.ok_or_else(|| LookupError::UnsupportedRevision {
             deployment_id: deployment_id.to_string(),
@@ -85,13 +86,10 @@ impl DeploymentReader for CodeDeployAdapter {
         Ok(DeploymentInfo {
             application,
             deployment_group: info.deployment_group_name.unwrap_or_default(),
-            compute_platform: info
-                .compute_platform
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default(),
-            created_at: info.create_time.as_ref().and_then(system_time),
-            completed_at: info.complete_time.as_ref().and_then(system_time),
-            status: info.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            compute_platform: summary.compute_platform,
+            created_at: summary.created_at,
+            completed_at: summary.completed_at,
+            status: summary.status,
             appspec,
         })
     }
@@ -136,6 +134,19 @@ impl CodeDeployAdapter {
             .as_ref()
             .and_then(inline_content)
             .ok_or_else(|| unsupported(&revision))
+    }
+}
+
+/// The one conversion of the SDK's deployment to what the ports carry.
+fn summary_of(d: &aws_sdk_codedeploy::types::DeploymentInfo) -> DeploymentSummary {
+    let text = |s: Option<&str>| s.unwrap_or_default().to_string();
+    DeploymentSummary {
+        deployment_id: text(d.deployment_id()),
+        status: text(d.status().map(|s| s.as_str())),
+        creator: text(d.creator().map(|c| c.as_str())),
+        compute_platform: text(d.compute_platform().map(|p| p.as_str())),
+        created_at: d.create_time().and_then(system_time),
+        completed_at: d.complete_time().and_then(system_time),
     }
 }
 
@@ -217,19 +228,7 @@ impl DeploymentControl for CodeDeployAdapter {
                 .send()
                 .await
                 .map_err(|e| format!("BatchGetDeployments: {}", DisplayErrorContext(&e)))?;
-            out.extend(
-                page.deployments_info
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|d| DeploymentSummary {
-                        deployment_id: d.deployment_id.unwrap_or_default(),
-                        status: d.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                        creator: d.creator.map(|c| c.as_str().to_string()).unwrap_or_default(),
-                        compute_platform: d.compute_platform.map(|p| p.as_str().to_string()).unwrap_or_default(),
-                        created_at: d.create_time.as_ref().and_then(system_time),
-                        completed_at: d.complete_time.as_ref().and_then(system_time),
-                    }),
-            );
+            out.extend(page.deployments_info.unwrap_or_default().iter().map(summary_of));
         }
         Ok(out)
     }

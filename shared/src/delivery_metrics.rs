@@ -44,21 +44,11 @@ pub fn time_to_restore(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::summary;
     use proptest::prelude::*;
 
     fn t(s: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
-    }
-
-    fn d(id: &str, status: &str, completed: Option<u64>) -> DeploymentSummary {
-        DeploymentSummary {
-            deployment_id: id.into(),
-            status: status.into(),
-            creator: "user".into(),
-            compute_platform: "Lambda".into(),
-            created_at: None,
-            completed_at: completed.map(t),
-        }
     }
 
     #[test]
@@ -77,10 +67,10 @@ mod tests {
     #[test]
     fn restore_counts_from_the_first_failure_of_the_run() {
         let history = [
-            d("ok", "Succeeded", Some(0)),
-            d("f1", "Failed", Some(100)),
-            d("f2", "Stopped", Some(200)),
-            d("now", "Succeeded", Some(500)),
+            summary("ok", "Succeeded", None, Some(t(0))),
+            summary("f1", "Failed", None, Some(t(100))),
+            summary("f2", "Stopped", None, Some(t(200))),
+            summary("now", "Succeeded", None, Some(t(500))),
         ];
         assert_eq!(
             time_to_restore("now", t(500), &history),
@@ -90,7 +80,10 @@ mod tests {
 
     #[test]
     fn nothing_to_restore_after_a_success_or_without_history() {
-        let history = [d("f1", "Failed", Some(100)), d("ok", "Succeeded", Some(200))];
+        let history = [
+            summary("f1", "Failed", None, Some(t(100))),
+            summary("ok", "Succeeded", None, Some(t(200))),
+        ];
         assert_eq!(time_to_restore("now", t(500), &history), None);
         assert_eq!(time_to_restore("now", t(500), &[]), None);
     }
@@ -98,9 +91,9 @@ mod tests {
     #[test]
     fn running_and_later_deployments_are_ignored() {
         let history = [
-            d("f1", "Failed", Some(100)),
-            d("running", "InProgress", None),
-            d("later", "Failed", Some(900)),
+            summary("f1", "Failed", None, Some(t(100))),
+            summary("running", "InProgress", None, None),
+            summary("later", "Failed", None, Some(t(900))),
         ];
         assert_eq!(
             time_to_restore("now", t(500), &history),
@@ -111,7 +104,7 @@ mod tests {
     proptest! {
         #[test]
         fn restore_is_never_longer_than_the_history(entries in proptest::collection::vec((0u64..1000, prop_oneof![Just("Failed"), Just("Stopped"), Just("Succeeded"), Just("InProgress")]), 0..20)) {
-            let history: Vec<_> = entries.iter().enumerate().map(|(i, (at, s))| d(&i.to_string(), s, Some(*at))).collect();
+            let history: Vec<_> = entries.iter().enumerate().map(|(i, (at, s))| summary(&i.to_string(), s, None, Some(t(*at)))).collect();
             if let Some((ttr, _)) = time_to_restore("now", t(1000), &history) {
                 prop_assert!(ttr <= Duration::from_secs(1000));
             }

@@ -4,13 +4,49 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, LookupError, ReportError};
+use crate::ports::{DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError, ReportError};
 use crate::verdict::Status;
 
 /// An environment of `pairs`, as the `from_lookup` parsers read it.
 pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+}
+
+/// A user's Lambda deployment in `status`, created and completed when given.
+pub fn summary(
+    id: &str,
+    status: &str,
+    created_at: Option<SystemTime>,
+    completed_at: Option<SystemTime>,
+) -> DeploymentSummary {
+    DeploymentSummary {
+        deployment_id: id.into(),
+        status: status.into(),
+        creator: "user".into(),
+        compute_platform: "Lambda".into(),
+        created_at,
+        completed_at,
+    }
+}
+
+/// `secs` seconds before now.
+pub fn secs_ago(secs: u64) -> Option<SystemTime> {
+    SystemTime::now().checked_sub(Duration::from_secs(secs))
+}
+
+/// A lifecycle hook invocation for `deployment_id` (hook execution `h-1`), 60 s before its deadline.
+pub fn hook_event(deployment_id: &str) -> lambda_runtime::LambdaEvent<serde_json::Value> {
+    let mut context = lambda_runtime::Context::default();
+    let deadline = SystemTime::now() + Duration::from_secs(60);
+    context.deadline = deadline
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(u64::MAX);
+    lambda_runtime::LambdaEvent::new(
+        serde_json::json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "h-1"}),
+        context,
+    )
 }
 
 /// A deployment id the fake reader does not know.

@@ -150,6 +150,7 @@ mod tests {
     use lambda_runtime::Context;
     use serde_json::json;
     use shiftguard::deployment_group::{GroupRef, RollbackTargets};
+    use shiftguard::fakes;
     use shiftguard::ports::{DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
     use std::sync::Mutex;
     use std::time::{Duration, SystemTime};
@@ -243,17 +244,6 @@ mod tests {
         }
     }
 
-    fn summary(id: &str, status: &str, completed_secs_ago: Option<u64>) -> DeploymentSummary {
-        DeploymentSummary {
-            deployment_id: id.into(),
-            status: status.into(),
-            creator: "user".into(),
-            compute_platform: "Lambda".into(),
-            created_at: None,
-            completed_at: completed_secs_ago.map(|s| SystemTime::now() - Duration::from_secs(s)),
-        }
-    }
-
     fn deps(
         tag: Option<&'static str>,
         targets: &str,
@@ -261,9 +251,18 @@ mod tests {
     ) -> Deps<FakeCodeDeploy, FakeCodeDeploy, Tags, Aliases> {
         let cd = FakeCodeDeploy::default();
         cd.deployments.lock().unwrap().extend([
-            (group("orders", "live"), summary("d-running", "InProgress", None)),
-            (group("billing", "live"), summary("d-other", "InProgress", None)),
-            (group("catalog", "live"), summary("d-baked", "Succeeded", Some(120))),
+            (
+                group("orders", "live"),
+                fakes::summary("d-running", "InProgress", None, None),
+            ),
+            (
+                group("billing", "live"),
+                fakes::summary("d-other", "InProgress", None, None),
+            ),
+            (
+                group("catalog", "live"),
+                fakes::summary("d-baked", "Succeeded", None, fakes::secs_ago(120)),
+            ),
         ]);
         Deps {
             control: cd,

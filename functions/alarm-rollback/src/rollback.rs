@@ -176,27 +176,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(secs_ago: u64) -> Option<SystemTime> {
-        Some(SystemTime::now() - Duration::from_secs(secs_ago))
-    }
-
-    fn d(id: &str, status: &str, completed: Option<SystemTime>) -> DeploymentSummary {
-        DeploymentSummary {
-            deployment_id: id.into(),
-            status: status.into(),
-            creator: "user".into(),
-            compute_platform: "Lambda".into(),
-            created_at: None,
-            completed_at: completed,
-        }
-    }
+    use shiftguard::fakes::{secs_ago, summary};
 
     #[test]
     fn codedeploys_own_rollbacks_are_never_candidates() {
-        let mut rollback = d("rb", "Succeeded", at(30));
+        let mut rollback = summary("rb", "Succeeded", None, secs_ago(30));
         rollback.creator = ROLLBACK_CREATOR.into();
-        let history = [d("release", "Succeeded", at(60)), rollback];
+        let history = [summary("release", "Succeeded", None, secs_ago(60)), rollback];
         let since = SystemTime::now() - Duration::from_secs(600);
         assert_eq!(
             bake_candidate(&history, since).map(|d| d.deployment_id.as_str()),
@@ -207,10 +193,10 @@ mod tests {
     #[test]
     fn the_newest_success_inside_the_window_is_the_candidate() {
         let history = [
-            d("old", "Succeeded", at(7200)),
-            d("new", "Succeeded", at(60)),
-            d("newer", "Succeeded", at(30)),
-            d("f", "Failed", at(10)),
+            summary("old", "Succeeded", None, secs_ago(7200)),
+            summary("new", "Succeeded", None, secs_ago(60)),
+            summary("newer", "Succeeded", None, secs_ago(30)),
+            summary("f", "Failed", None, secs_ago(10)),
         ];
         let since = SystemTime::now() - Duration::from_secs(600);
         assert_eq!(

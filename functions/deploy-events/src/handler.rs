@@ -161,6 +161,7 @@ async fn measure<C: DeploymentControl>(
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use shiftguard::fakes::{secs_ago, summary};
     use shiftguard::ports::{DeploymentSummary, StopOutcome};
 
     struct History(Vec<DeploymentSummary>);
@@ -184,21 +185,6 @@ mod tests {
                 .filter(|d| ids.contains(&d.deployment_id))
                 .cloned()
                 .collect())
-        }
-    }
-
-    fn ago(s: u64) -> Option<SystemTime> {
-        Some(SystemTime::now() - Duration::from_secs(s))
-    }
-
-    fn d(id: &str, status: &str, created: u64, completed: Option<u64>) -> DeploymentSummary {
-        DeploymentSummary {
-            deployment_id: id.into(),
-            status: status.into(),
-            creator: "user".into(),
-            compute_platform: "Lambda".into(),
-            created_at: ago(created),
-            completed_at: completed.and_then(ago),
         }
     }
 
@@ -242,7 +228,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_success_after_a_failure_has_a_time_to_restore() {
-        let history = vec![d("d-0", "Failed", 900, Some(600)), d("d-1", "Succeeded", 300, Some(0))];
+        let history = vec![
+            summary("d-0", "Failed", secs_ago(900), secs_ago(600)),
+            summary("d-1", "Succeeded", secs_ago(300), secs_ago(0)),
+        ];
         let out = function_handler(&deps(history), event("d-1", "SUCCESS")).await.unwrap();
         assert_eq!(
             names(&out),
@@ -256,9 +245,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_has_a_duration_and_no_restore() {
-        let out = function_handler(&deps(vec![d("d-1", "Failed", 120, Some(0))]), event("d-1", "FAILURE"))
-            .await
-            .unwrap();
+        let out = function_handler(
+            &deps(vec![summary("d-1", "Failed", secs_ago(120), secs_ago(0))]),
+            event("d-1", "FAILURE"),
+        )
+        .await
+        .unwrap();
         assert_eq!(names(&out), vec!["DeploymentFailure", "DeploymentDuration"]);
     }
 

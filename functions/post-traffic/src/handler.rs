@@ -138,7 +138,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_runtime::Context;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::metric_query::MetricQuery;
     use shiftguard::ports::MetricData;
@@ -194,15 +193,8 @@ mod tests {
         }
     }
 
-    fn event(id: &str) -> LambdaEvent<Value> {
-        let mut ctx = Context::default();
-        let deadline = SystemTime::now() + Duration::from_secs(60);
-        ctx.deadline = deadline.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
-        LambdaEvent::new(json!({"DeploymentId": id, "LifecycleEventHookExecutionId": "h-1"}), ctx)
-    }
-
     async fn run(d: &Deps<RecordingReporter, FixedDeployment, Metrics>) -> (Status, Vec<Status>) {
-        let out = function_handler(d, event("d-1")).await.unwrap();
+        let out = function_handler(d, fakes::hook_event("d-1")).await.unwrap();
         (out.verdict, d.reporter.statuses())
     }
 
@@ -282,7 +274,9 @@ mod tests {
     #[tokio::test]
     async fn when_the_deployment_is_unknown_should_report_failed() {
         let d = deps(LAMBDA, metrics(&[]), &[]);
-        let out = function_handler(&d, event(UNKNOWN_DEPLOYMENT)).await.unwrap();
+        let out = function_handler(&d, fakes::hook_event(UNKNOWN_DEPLOYMENT))
+            .await
+            .unwrap();
         assert_eq!(out.verdict, Status::Failed);
     }
 }

@@ -100,7 +100,6 @@ mod tests {
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::ports::{HttpReply, HttpRequest, Invocation};
     use shiftguard::verdict::Status;
-    use std::time::{Duration, SystemTime};
 
     struct Answers(&'static str, Option<&'static str>);
 
@@ -140,18 +139,8 @@ mod tests {
         }
     }
 
-    fn event(deployment_id: &str) -> LambdaEvent<Value> {
-        let mut ctx = Context::default();
-        let deadline = SystemTime::now() + Duration::from_secs(60);
-        ctx.deadline = deadline.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
-        LambdaEvent::new(
-            json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": "h-1"}),
-            ctx,
-        )
-    }
-
     async fn run(d: &Deps<RecordingReporter, FixedDeployment, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
-        let out = function_handler(d, event(id)).await.unwrap();
+        let out = function_handler(d, fakes::hook_event(id)).await.unwrap();
         (out.verdict, d.reporter.statuses())
     }
 
@@ -227,7 +216,7 @@ mod tests {
             settings: base.settings,
             config: base.config,
         };
-        let out = function_handler(&d, event("d-1")).await.unwrap();
+        let out = function_handler(&d, fakes::hook_event("d-1")).await.unwrap();
         assert_eq!(
             (out.verdict, d.reporter.statuses()),
             (Status::Failed, vec![Status::Failed])

@@ -132,6 +132,14 @@ pub enum HookError {
         status: &'static str,
         reason: String,
     },
+    #[error(
+        "CodeDeploy refused {status} for deployment {deployment_id}: {reason}. No retry can succeed: the event names a deployment or hook execution CodeDeploy does not know or no longer waits on (was the hook invoked by hand?)"
+    )]
+    ReportRejected {
+        deployment_id: String,
+        status: &'static str,
+        reason: String,
+    },
     #[error("reporting {status} for deployment {deployment_id} did not finish before the invocation deadline")]
     ReportTimedOut {
         deployment_id: String,
@@ -145,6 +153,7 @@ impl HookError {
         match self {
             HookError::BadEvent(_) | HookError::EmptyField(_) => "Shiftguard.InvalidEvent",
             HookError::ReportFailed { .. } => "Shiftguard.ReportFailed",
+            HookError::ReportRejected { .. } => "Shiftguard.ReportRejected",
             HookError::ReportTimedOut { .. } => "Shiftguard.ReportTimedOut",
         }
     }
@@ -285,6 +294,11 @@ where
                 ..outcome
             })
         }
+        Ok(Err(ReportError::Rejected(reason))) => Err(HookError::ReportRejected {
+            deployment_id,
+            status: reported.as_str(),
+            reason,
+        }),
         Ok(Err(ReportError::Failed(reason))) => Err(HookError::ReportFailed {
             deployment_id,
             status: reported.as_str(),
@@ -502,6 +516,23 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.error_type(), "Shiftguard.ReportFailed");
         assert!(err.to_string().contains("AccessDenied"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_report_codedeploy_refuses_for_good_is_a_distinct_error() {
+        let r = RecordingReporter {
+            answer: Some(ReportError::Rejected("DeploymentDoesNotExistException".into())),
+            ..RecordingReporter::default()
+        };
+        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            passing()
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "Shiftguard.ReportRejected");
+        let message = err.to_string();
+        assert!(message.contains("DeploymentDoesNotExistException"), "{message}");
+        assert!(message.contains("No retry can succeed"), "{message}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -27,6 +27,11 @@ pub enum ReportError {
     /// A status was already reported for this hook execution (a duplicate delivery).
     #[error("the lifecycle event was already completed")]
     AlreadyCompleted,
+    /// CodeDeploy refused the status for good: the deployment or the hook execution does not
+    /// exist, or is not one a status can be reported to. No retry can change that.
+    #[error("{0}")]
+    Rejected(String),
+    /// Reporting failed and may work later (throttling, 5xx, the network, permissions).
     #[error("{0}")]
     Failed(String),
 }

@@ -264,10 +264,10 @@ async fn an_unknown_deployment_ends_without_hanging() {
     let started = SystemTime::now();
     let run = pre_traffic(&[], once(hook_event("d-DOESNOTEXIST"))).await;
     let result = run.only();
-    // The verdict is Failed; reporting it to a deployment that does not exist fails, so the
-    // invocation returns an error rather than pretending it reported.
+    // The verdict is Failed; CodeDeploy refuses a status for a deployment that does not exist,
+    // so the invocation returns an error, of its own type: no retry can make it land.
     let error = result.outcome.clone().expect_err("an invocation error");
-    assert_eq!(error["errorType"], "Shiftguard.ReportFailed");
+    assert_eq!(error["errorType"], "Shiftguard.ReportRejected");
     assert!(
         error["errorMessage"]
             .as_str()

@@ -45,12 +45,22 @@ impl HookStatusReporter for CodeDeployAdapter {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(PutLifecycleEventHookExecutionStatusError::LifecycleEventAlreadyCompletedException(_)) => {
-                    Err(ReportError::AlreadyCompleted)
+            Err(e) => {
+                use PutLifecycleEventHookExecutionStatusError as E;
+                let message = DisplayErrorContext(&e).to_string();
+                match e.as_service_error() {
+                    Some(E::LifecycleEventAlreadyCompletedException(_)) => Err(ReportError::AlreadyCompleted),
+                    Some(
+                        E::DeploymentDoesNotExistException(_)
+                        | E::DeploymentIdRequiredException(_)
+                        | E::InvalidDeploymentIdException(_)
+                        | E::InvalidLifecycleEventHookExecutionIdException(_)
+                        | E::InvalidLifecycleEventHookExecutionStatusException(_)
+                        | E::UnsupportedActionForDeploymentTypeException(_),
+                    ) => Err(ReportError::Rejected(message)),
+                    _ => Err(ReportError::Failed(message)),
                 }
-                _ => Err(ReportError::Failed(DisplayErrorContext(&e).to_string())),
-            },
+            }
         }
     }
 }
@@ -305,6 +315,44 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err, ReportError::AlreadyCompleted);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_deployment_is_a_refusal_and_throttling_a_failure() {
+        let unknown = mock!(Client::put_lifecycle_event_hook_execution_status)
+            .match_requests(|r| r.deployment_id() == Some("d-gone"))
+            .then_error(|| {
+                PutLifecycleEventHookExecutionStatusError::DeploymentDoesNotExistException(
+                    DeploymentDoesNotExistException::builder()
+                        .message("no such deployment")
+                        .build(),
+                )
+            });
+        let client = mock_client!(aws_sdk_codedeploy, [&unknown]);
+        let err = CodeDeployAdapter::new(client)
+            .report("d-gone", "h-1", Status::Failed)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ReportError::Rejected(m) if m.contains("no such deployment")),
+            "{err:?}"
+        );
+
+        let throttled = mock!(Client::put_lifecycle_event_hook_execution_status).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(r#"{"__type":"ThrottlingException","message":"slow down"}"#),
+            )
+        });
+        let client = mock_client!(aws_sdk_codedeploy, [&throttled]);
+        let err = CodeDeployAdapter::new(client)
+            .report("d-1", "h-1", Status::Failed)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ReportError::Failed(m) if m.contains("ThrottlingException")),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::local_aws::LocalAws;
+use shiftguard_e2e::round_trip_proxy::RoundTripProxy;
 use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
 use shiftguard_e2e::scenario::{
     Aws, alarm_event, application, deployment_event, deployment_in, hook_event, lambda_appspec, lambda_deployment,
@@ -74,7 +75,16 @@ fn machine() -> String {
 async fn main() {
     let local = LocalAws::shared();
     let aws = Aws::new(local).await;
-    let base = local.env();
+    // Every AWS call of the functions goes through this proxy, which times each round trip from
+    // the function's side.
+    let upstream = local.endpoint.trim_start_matches("http://").parse().expect("host:port");
+    let proxy = RoundTripProxy::start(upstream).await;
+    let mut base = local.env();
+    for (k, v) in base.iter_mut() {
+        if k == "AWS_ENDPOINT_URL" {
+            *v = proxy.endpoint();
+        }
+    }
 
     // pre-traffic: a healthy new version to smoke-test.
     let function = unique("bench");
@@ -156,13 +166,14 @@ async fn main() {
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | the same, AWS time aside (ms) | × floor | warm, per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips (ms) | the rest, the function's own (ms) | × floor | warm, per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
     for subject in &subjects {
         let mut cold = Vec::new();
         let mut own = Vec::new();
+        let mut aws = Vec::new();
         let mut rss = Vec::new();
         let mut calls = Vec::new();
         for _ in 0..COLD_RUNS {
@@ -172,8 +183,9 @@ async fn main() {
             assert!(result.outcome.is_ok(), "{}: {:?}", subject.name, result.outcome);
             let total = ms(result.finished.duration_since(r.spawned).unwrap_or_default());
             let made = local.calls().await.split_off(before);
-            let aws_ms: f64 = made.iter().filter_map(|c| c["ms"].as_f64()).sum();
+            let aws_ms = ms(proxy.busy_between(r.spawned, result.finished));
             cold.push(total);
+            aws.push(aws_ms);
             own.push(total - aws_ms);
             rss.extend(r.peak_rss_kib);
             calls.push(made.len());
@@ -191,9 +203,10 @@ async fn main() {
             floor = own_ms;
         }
         println!(
-            "| {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
             subject.label,
             cold_ms,
+            median(aws),
             own_ms,
             own_ms / floor,
             per_event.iter().sum::<f64>() / per_event.len().max(1) as f64,

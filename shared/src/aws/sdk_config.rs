@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::trust_roots::{TrustRoots, https_client};
 
@@ -15,8 +16,41 @@ use super::trust_roots::{TrustRoots, https_client};
 /// deadline as well, so retries never outlive the invocation.
 pub const MAX_ATTEMPTS: u32 = 6;
 
+/// What the environment already settles, so aws-config need not build its default chains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromEnvironment {
+    /// `AWS_REGION`, when set (Lambda always sets it).
+    pub region: Option<String>,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are both set (Lambda always sets them,
+    /// from the execution role, with `AWS_SESSION_TOKEN`).
+    pub credentials: bool,
+}
+
+impl FromEnvironment {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        FromEnvironment {
+            region: set("AWS_REGION"),
+            credentials: set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some(),
+        }
+    }
+}
+
+/// The SDK configuration. On Lambda the region and the execution role's keys are in the
+/// environment; they are read from there directly, because aws-config's default region and
+/// credentials chains build an STS and an IMDS client (endpoint rules, partition tables, HTTP
+/// clients) on every cold start only to find what the environment holds. Elsewhere (a laptop
+/// with profiles, a container with web identity) the default chains run as usual.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let known = FromEnvironment::from_lookup(|name| std::env::var(name).ok());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = known.region {
+        loader = loader.region(Region::new(region));
+    }
+    if known.credentials {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader
         .http_client(https_client(TrustRoots::from_process_env()))
         .retry_config(
             RetryConfig::standard()
@@ -61,4 +95,47 @@ pub fn cloudwatch_client(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(sdk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::env;
+
+    #[test]
+    fn lambdas_environment_settles_the_region_and_the_credentials() {
+        let lambda = env(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIA…"),
+            ("AWS_SECRET_ACCESS_KEY", "…"),
+            ("AWS_SESSION_TOKEN", "…"),
+        ]);
+        assert_eq!(
+            FromEnvironment::from_lookup(lambda),
+            FromEnvironment {
+                region: Some("eu-west-1".into()),
+                credentials: true
+            }
+        );
+    }
+
+    #[test]
+    fn anything_missing_is_left_to_the_default_chains() {
+        let profile_only = env(&[("AWS_PROFILE", "dev")]);
+        assert_eq!(
+            FromEnvironment::from_lookup(profile_only),
+            FromEnvironment {
+                region: None,
+                credentials: false
+            }
+        );
+        let half = env(&[("AWS_REGION", " "), ("AWS_ACCESS_KEY_ID", "AKIA…")]);
+        assert_eq!(
+            FromEnvironment::from_lookup(half),
+            FromEnvironment {
+                region: None,
+                credentials: false
+            }
+        );
+    }
 }

@@ -166,9 +166,9 @@ async fn main() {
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips (ms) | the rest, the function's own (ms) | × floor | warm, per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips (ms) | the rest, the function's own (ms) | × floor | warm, per event (ms) | warm, the function's own per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
     for subject in &subjects {
         let mut cold = Vec::new();
@@ -191,25 +191,30 @@ async fn main() {
             calls.push(made.len());
         }
         let warm_run = run(subject, WARM_EVENTS).await;
-        let per_event: Vec<f64> = warm_run
+        let per_event: Vec<(f64, f64)> = warm_run
             .results
             .iter()
             .skip(1)
             .flatten()
-            .map(|r| ms(r.finished.duration_since(r.started).unwrap_or_default()))
+            .map(|r| {
+                let total = ms(r.finished.duration_since(r.started).unwrap_or_default());
+                (total, total - ms(proxy.busy_between(r.started, r.finished)))
+            })
             .collect();
+        let mean = |f: fn(&(f64, f64)) -> f64| per_event.iter().map(f).sum::<f64>() / per_event.len().max(1) as f64;
         let (cold_ms, own_ms) = (median(cold), median(own));
         if subject.name == "floor" {
             floor = own_ms;
         }
         println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
             subject.label,
             cold_ms,
             median(aws),
             own_ms,
             own_ms / floor,
-            per_event.iter().sum::<f64>() / per_event.len().max(1) as f64,
+            mean(|e| e.0),
+            mean(|e| e.1),
             median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
             median(calls.iter().map(|c| *c as f64).collect()),

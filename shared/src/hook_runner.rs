@@ -132,14 +132,6 @@ pub enum HookError {
         status: &'static str,
         reason: String,
     },
-    #[error(
-        "CodeDeploy refused {status} for deployment {deployment_id}: {reason}. No retry can succeed: the event names a deployment or hook execution CodeDeploy does not know or no longer waits on (was the hook invoked by hand?)"
-    )]
-    ReportRejected {
-        deployment_id: String,
-        status: &'static str,
-        reason: String,
-    },
     #[error("reporting {status} for deployment {deployment_id} did not finish before the invocation deadline")]
     ReportTimedOut {
         deployment_id: String,
@@ -153,7 +145,6 @@ impl HookError {
         match self {
             HookError::BadEvent(_) | HookError::EmptyField(_) => "Shiftguard.InvalidEvent",
             HookError::ReportFailed { .. } => "Shiftguard.ReportFailed",
-            HookError::ReportRejected { .. } => "Shiftguard.ReportRejected",
             HookError::ReportTimedOut { .. } => "Shiftguard.ReportTimedOut",
         }
     }
@@ -177,6 +168,9 @@ pub struct HookOutcome {
     pub reported: Status,
     /// The status had already been reported by an earlier delivery of this event.
     pub duplicate: bool,
+    /// CodeDeploy refused the status for good, and why (see [`ReportError::Rejected`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
 }
 
 /// Reads the two ids out of a raw event, naming the field that is missing or empty.
@@ -278,6 +272,7 @@ where
         verdict: verdict.status,
         reported,
         duplicate: false,
+        rejected: None,
     };
     match tokio::time::timeout_at(report_by, report).await {
         Ok(Ok(())) => {
@@ -294,11 +289,21 @@ where
                 ..outcome
             })
         }
-        Ok(Err(ReportError::Rejected(reason))) => Err(HookError::ReportRejected {
-            deployment_id,
-            status: reported.as_str(),
-            reason,
-        }),
+        // Nobody waits on this status (the deployment or hook execution does not exist, e.g. a
+        // hook invoked by hand), so no release stalls, and an error would only make Lambda
+        // rerun every check twice for the same refusal: the invocation ends, loudly in the log.
+        Ok(Err(ReportError::Rejected(reason))) => {
+            tracing::error!(
+                deployment_id,
+                status = reported.as_str(),
+                reason,
+                "CodeDeploy refused the status for good: the event names a deployment or hook execution it does not know or no longer waits on"
+            );
+            Ok(HookOutcome {
+                rejected: Some(reason),
+                ..outcome
+            })
+        }
         Ok(Err(ReportError::Failed(reason))) => Err(HookError::ReportFailed {
             deployment_id,
             status: reported.as_str(),
@@ -519,20 +524,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_report_codedeploy_refuses_for_good_is_a_distinct_error() {
+    async fn a_report_codedeploy_refuses_for_good_ends_the_invocation_with_the_reason() {
         let r = RecordingReporter {
             answer: Some(ReportError::Rejected("DeploymentDoesNotExistException".into())),
             ..RecordingReporter::default()
         };
-        let err = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
             passing()
         })
         .await
-        .unwrap_err();
-        assert_eq!(err.error_type(), "Shiftguard.ReportRejected");
-        let message = err.to_string();
-        assert!(message.contains("DeploymentDoesNotExistException"), "{message}");
-        assert!(message.contains("No retry can succeed"), "{message}");
+        .expect("no error: a retry would only be refused again");
+        assert_eq!(out.rejected.as_deref(), Some("DeploymentDoesNotExistException"));
+        assert!(!out.duplicate);
+        assert_eq!(reported(&r), vec![Status::Succeeded], "the one attempt was made");
     }
 
     #[tokio::test(start_paused = true)]

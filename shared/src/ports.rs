@@ -28,7 +28,8 @@ pub enum ReportError {
     #[error("the lifecycle event was already completed")]
     AlreadyCompleted,
     /// CodeDeploy refused the status for good: the deployment or the hook execution does not
-    /// exist, or is not one a status can be reported to. No retry can change that.
+    /// exist, or is not one a status can be reported to. No retry can change that, and nobody
+    /// is waiting on the status.
     #[error("{0}")]
     Rejected(String),
     /// Reporting failed and may work later (throttling, 5xx, the network, permissions).

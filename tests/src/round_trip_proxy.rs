@@ -40,11 +40,7 @@ impl RoundTripProxy {
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let all = all.clone();
-                tokio::spawn(async move {
-                    if let Ok(server) = TcpStream::connect(upstream).await {
-                        relay(client, server, all).await;
-                    }
-                });
+                tokio::spawn(relay(client, upstream, all));
             }
         });
         RoundTripProxy { addr, intervals, task }
@@ -102,27 +98,56 @@ struct Connection {
     answered: bool,
 }
 
-async fn relay(client: TcpStream, server: TcpStream, all: Intervals) {
+impl Connection {
+    /// Client bytes arrived: the first of a new request unless the current one is unanswered.
+    fn request_bytes(&mut self, all: &Intervals) {
+        if self.current.is_none() || self.answered {
+            let now = SystemTime::now();
+            let mut all = all.lock().expect("the interval list");
+            all.push((now, now));
+            self.current = Some(all.len() - 1);
+            self.answered = false;
+        }
+    }
+
+    /// Answer bytes are being passed on: the current request's round trip lasts until now.
+    /// Returns which request it is, to extend once the bytes are through.
+    fn answer_bytes(&mut self, all: &Intervals) -> Option<usize> {
+        self.answered = true;
+        self.current.inspect(|&i| extend(all, i))
+    }
+}
+
+fn extend(all: &Intervals, request: usize) {
+    all.lock().expect("the interval list")[request].1 = SystemTime::now();
+}
+
+/// Relays one client connection. The upstream connection is opened when the first request
+/// arrives, so that its set-up counts as AWS time, as a connection to AWS would.
+async fn relay(client: TcpStream, upstream: SocketAddr, all: Intervals) {
     let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
     let state = Arc::new(Mutex::new(Connection::default()));
+    let mut first = vec![0u8; 64 * 1024];
+    let n = match client_read.read(&mut first).await {
+        Ok(n) if n > 0 => n,
+        _ => return,
+    };
+    state.lock().expect("the connection state").request_bytes(&all);
+    let Ok(server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut server_read, mut server_write) = server.into_split();
     let (up_state, up_all) = (state.clone(), all.clone());
     let upload = tokio::spawn(async move {
-        let mut buf = vec![0u8; 64 * 1024];
+        if server_write.write_all(&first[..n]).await.is_err() {
+            return;
+        }
+        let mut buf = first;
         while let Ok(n) = client_read.read(&mut buf).await {
             if n == 0 {
                 break;
             }
-            {
-                let mut c = up_state.lock().expect("the connection state");
-                if c.current.is_none() || c.answered {
-                    let now = SystemTime::now();
-                    let mut all = up_all.lock().expect("the interval list");
-                    all.push((now, now));
-                    c.current = Some(all.len() - 1);
-                    c.answered = false;
-                }
-            }
+            up_state.lock().expect("the connection state").request_bytes(&up_all);
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }
@@ -131,13 +156,17 @@ async fn relay(client: TcpStream, server: TcpStream, all: Intervals) {
     });
     let mut buf = vec![0u8; 64 * 1024];
     while let Ok(n) = server_read.read(&mut buf).await {
-        if n == 0 || client_write.write_all(&buf[..n]).await.is_err() {
+        if n == 0 {
             break;
         }
-        let mut c = state.lock().expect("the connection state");
-        c.answered = true;
-        if let Some(i) = c.current {
-            all.lock().expect("the interval list")[i].1 = SystemTime::now();
+        // Marked answered before the bytes reach the client, so that a next request the client
+        // sends as soon as it has them always opens a new interval.
+        let request = state.lock().expect("the connection state").answer_bytes(&all);
+        if client_write.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        if let Some(i) = request {
+            extend(&all, i);
         }
     }
     let _ = client_write.shutdown().await;
@@ -188,7 +217,7 @@ mod tests {
         let busy = proxy.busy_between(started, SystemTime::now());
         assert_eq!(proxy.requests(), 2);
         assert!(
-            busy >= Duration::from_millis(100) && busy < Duration::from_millis(250),
+            busy >= Duration::from_millis(100) && busy < Duration::from_millis(150),
             "two 50 ms answers, not the 100 ms pauses after them: {busy:?}"
         );
     }

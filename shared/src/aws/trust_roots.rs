@@ -2,18 +2,36 @@
 //!
 //! The SDK's default client loads every root of the operating system when a client is built
 //! (on this machine: one bundle file, then each of ~300 files in `/etc/ssl/certs`) and parses
-//! them all again for every connector it makes. That is most of a hook's fixed cold-start cost,
-//! paid on every cold start even when the event needs no AWS call. AWS's own endpoints are all
-//! signed by Amazon Trust Services, so those five roots (bundled in `amazon_trust_roots.pem`,
-//! with their source) are all a hook needs in the commercial and GovCloud partitions. The
-//! system's roots are still used where that is not known to hold: an `https://` endpoint override
-//! (a proxy or VPC endpoint with a private CA), and the China and isolated partitions.
+//! them all again for every connector it makes. That was most of a hook's fixed cold-start cost,
+//! paid on every cold start even when the event needs no AWS call. AWS has moved its service
+//! endpoints to certificates from its own CA, Amazon Trust Services, so in the commercial and
+//! GovCloud partitions the hooks trust those five roots (bundled in `amazon_trust_roots.pem`,
+//! with their source). The system's roots are added back wherever that may not hold: an
+//! `https://` endpoint override (a proxy or VPC endpoint with a private CA), a configured HTTP(S)
+//! proxy (a TLS-inspecting proxy signs with its own CA), `SSL_CERT_FILE`/`SSL_CERT_DIR` (someone
+//! chose the roots), any region outside those two partitions, and `TRUST_SYSTEM_ROOTS=true`, the
+//! switch for anything this list did not foresee.
 
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::env_config::parse_bool;
 
 /// Amazon Root CA 1–4 and Starfield Services Root G2, as PEM.
 pub const AMAZON_TRUST_ROOTS_PEM: &str = include_str!("amazon_trust_roots.pem");
+
+/// The variables that route the SDK's requests through a proxy (read by
+/// [`ProxyConfig::from_env`]).
+const PROXY_VARIABLES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
 
 /// The roots a client trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,22 +42,49 @@ pub enum TrustRoots {
     AmazonAndSystem,
 }
 
+/// A region of the `aws` or `aws-us-gov` partition, by the partitions' own patterns
+/// (`^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`, `^us-gov-\w+-\d+$`), the isolated ones
+/// (`us-iso-…`, `eu-isoe-…`) excepted.
+fn commercial_or_govcloud(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let word = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let number = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        ["us", "gov", middle, n] => word(middle) && number(n),
+        [prefix, middle, n] => {
+            ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"].contains(prefix)
+                && word(middle)
+                && !middle.starts_with("iso")
+                && number(n)
+        }
+        _ => false,
+    }
+}
+
 impl TrustRoots {
-    /// The choice for this environment (`lookup` reads a variable), from the region
-    /// (`AWS_REGION`, else `AWS_DEFAULT_REGION`) and any `AWS_ENDPOINT_URL[_<SERVICE>]` override.
+    /// The choice for this environment (`lookup` reads a variable; `names` are all the
+    /// variables set, for the `AWS_ENDPOINT_URL_<SERVICE>` overrides).
     pub fn for_env(lookup: impl Fn(&str) -> Option<String>, names: impl IntoIterator<Item = String>) -> Self {
-        let region = lookup("AWS_REGION")
-            .or_else(|| lookup("AWS_DEFAULT_REGION"))
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let asked = match parse_bool(&lookup, "TRUST_SYSTEM_ROOTS") {
+            Ok(v) => v.unwrap_or(false),
+            // Unreadable: take the side that cannot break a connection.
+            Err(e) => {
+                tracing::warn!(error = %e, "using the system's roots as well");
+                true
+            }
+        };
+        let region = set("AWS_REGION")
+            .or_else(|| set("AWS_DEFAULT_REGION"))
             .unwrap_or_default();
-        // aws-cn (cn-north-1, …) and the isolated partitions (us-iso-east-1, eu-isoe-west-1, …)
-        // are not documented as Amazon Trust Services only.
-        let other_partition = region.starts_with("cn-") || region.contains("-iso");
         let https_override = names
             .into_iter()
             .filter(|name| name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_"))
-            .filter_map(|name| lookup(&name))
+            .filter_map(|name| set(&name))
             .any(|url| url.trim().to_ascii_lowercase().starts_with("https://"));
-        if other_partition || https_override {
+        let proxy = PROXY_VARIABLES.iter().any(|v| set(v).is_some());
+        let chosen_roots = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
+        if asked || https_override || proxy || chosen_roots || !commercial_or_govcloud(region.trim()) {
             TrustRoots::AmazonAndSystem
         } else {
             TrustRoots::Amazon
@@ -58,17 +103,26 @@ impl TrustRoots {
     }
 }
 
-/// The SDK's own HTTPS client (hyper, rustls with aws-lc, the SDK's cipher suites), trusting
-/// `roots`.
+/// The SDK's own default HTTPS client (hyper; rustls with aws-lc and the SDK's cipher suites;
+/// `HTTP(S)_PROXY`/`NO_PROXY` from the environment, as the SDK does from behavior version
+/// 2025-08-07), trusting `roots`. Built the way `aws-smithy-runtime` builds its default, with the
+/// trust store as the one difference.
 pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
     let context = TlsContext::builder()
         .with_trust_store(roots.trust_store())
         .build()
         .expect("a trust store without extra server names is always valid");
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https()
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 #[cfg(test)]
@@ -127,7 +181,46 @@ mod tests {
         assert_eq!(choose(&[("AWS_REGION", "eu-west-1")]), TrustRoots::Amazon);
         assert_eq!(choose(&[("AWS_REGION", "us-gov-west-1")]), TrustRoots::Amazon);
         assert_eq!(choose(&[("AWS_DEFAULT_REGION", "ap-southeast-2")]), TrustRoots::Amazon);
-        assert_eq!(choose(&[]), TrustRoots::Amazon);
+        for region in [
+            "us-east-1",
+            "il-central-1",
+            "mx-central-1",
+            "ca-west-1",
+            "us-gov-east-1",
+        ] {
+            assert_eq!(choose(&[("AWS_REGION", region)]), TrustRoots::Amazon, "{region}");
+        }
+    }
+
+    #[test]
+    fn a_region_outside_the_two_partitions_or_none_adds_the_system_roots() {
+        assert_eq!(choose(&[]), TrustRoots::AmazonAndSystem);
+        assert_eq!(choose(&[("AWS_REGION", "")]), TrustRoots::AmazonAndSystem);
+        for region in ["eusc-de-east-1", "xx-east-1", "us-east", "us-east-1-x", "local"] {
+            assert_eq!(
+                choose(&[("AWS_REGION", region)]),
+                TrustRoots::AmazonAndSystem,
+                "{region}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_proxy_chosen_roots_or_the_switch_add_the_system_roots() {
+        let region = ("AWS_REGION", "eu-west-1");
+        for (k, v) in [
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("http_proxy", "http://proxy:3128"),
+            ("ALL_PROXY", "socks5://proxy"),
+            ("SSL_CERT_FILE", "/etc/corp/ca.pem"),
+            ("SSL_CERT_DIR", "/etc/corp/certs"),
+            ("TRUST_SYSTEM_ROOTS", "true"),
+            ("TRUST_SYSTEM_ROOTS", "maybe"),
+        ] {
+            assert_eq!(choose(&[region, (k, v)]), TrustRoots::AmazonAndSystem, "{k}={v}");
+        }
+        assert_eq!(choose(&[region, ("TRUST_SYSTEM_ROOTS", "false")]), TrustRoots::Amazon);
+        assert_eq!(choose(&[region, ("HTTPS_PROXY", " ")]), TrustRoots::Amazon);
     }
 
     #[test]

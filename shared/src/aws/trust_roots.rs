@@ -108,11 +108,6 @@ impl TrustRoots {
 /// 2025-08-07), trusting `roots`. Built the way `aws-smithy-runtime` builds its default, with the
 /// trust store as the one difference.
 pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
-    // Without a proxy variable `from_env` finds no proxy anyway; saying so up front spares each
-    // connector its proxy matcher.
-    let proxied = PROXY_VARIABLES
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|value| !value.trim().is_empty()));
     let context = TlsContext::builder()
         .with_trust_store(roots.trust_store())
         .build()
@@ -125,11 +120,7 @@ pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
         }
-        connector.set_proxy_config(Some(if proxied {
-            ProxyConfig::from_env()
-        } else {
-            ProxyConfig::disabled()
-        }));
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     })
 }

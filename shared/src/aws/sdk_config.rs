@@ -11,6 +11,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::trust_roots::{TrustRoots, https_client};
+use crate::env_config::non_empty;
 
 /// Attempts per AWS call, the first one included. The hooks bound every call by their own
 /// deadline as well, so retries never outlive the invocation.
@@ -28,7 +29,7 @@ pub struct FromEnvironment {
 
 impl FromEnvironment {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| non_empty(&lookup, name);
         FromEnvironment {
             region: set("AWS_REGION"),
             credentials: set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some(),

@@ -17,7 +17,7 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
-use crate::env_config::parse_bool;
+use crate::env_config::{non_empty, parse_bool};
 
 /// Amazon Root CA 1–4 and Starfield Services Root G2, as PEM.
 pub const AMAZON_TRUST_ROOTS_PEM: &str = include_str!("amazon_trust_roots.pem");
@@ -65,7 +65,7 @@ impl TrustRoots {
     /// The choice for this environment (`lookup` reads a variable; `names` are all the
     /// variables set, for the `AWS_ENDPOINT_URL_<SERVICE>` overrides).
     pub fn for_env(lookup: impl Fn(&str) -> Option<String>, names: impl IntoIterator<Item = String>) -> Self {
-        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| non_empty(&lookup, name);
         let asked = match parse_bool(&lookup, "TRUST_SYSTEM_ROOTS") {
             Ok(v) => v.unwrap_or(false),
             // Unreadable: take the side that cannot break a connection.
@@ -81,10 +81,10 @@ impl TrustRoots {
             .into_iter()
             .filter(|name| name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_"))
             .filter_map(|name| set(&name))
-            .any(|url| url.trim().to_ascii_lowercase().starts_with("https://"));
+            .any(|url| url.to_ascii_lowercase().starts_with("https://"));
         let proxy = PROXY_VARIABLES.iter().any(|v| set(v).is_some());
         let chosen_roots = set("SSL_CERT_FILE").is_some() || set("SSL_CERT_DIR").is_some();
-        if asked || https_override || proxy || chosen_roots || !commercial_or_govcloud(region.trim()) {
+        if asked || https_override || proxy || chosen_roots || !commercial_or_govcloud(&region) {
             TrustRoots::AmazonAndSystem
         } else {
             TrustRoots::Amazon

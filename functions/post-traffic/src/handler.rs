@@ -76,36 +76,21 @@ where
             ctx.progress.target(&t);
             t
         }
-        Err(e) => {
-            return Evaluation {
-                deployment: Some(deployment),
-                ..Evaluation::failed(e.to_string())
-            };
-        }
+        Err(e) => return ctx.progress.failed(e.to_string()),
     };
     let end = SystemTime::now();
     let start = match (config.gate.window, deployment.created_at) {
         (Some(window), _) => end - window,
         (None, Some(created)) => created,
         (None, None) => {
-            return Evaluation {
-                target: Some(target),
-                deployment: Some(deployment),
-                ..Evaluation::failed(
-                    "the deployment has no createTime to start the metric window from: set WINDOW_MINUTES",
-                )
-            };
+            return ctx
+                .progress
+                .failed("the deployment has no createTime to start the metric window from: set WINDOW_MINUTES".into());
         }
     };
     let plan = match MetricPlan::new(&target, &config.gate, &config.metric_checks) {
         Ok(p) => p,
-        Err(e) => {
-            return Evaluation {
-                target: Some(target),
-                deployment: Some(deployment),
-                ..Evaluation::failed(e.to_string())
-            };
-        }
+        Err(e) => return ctx.progress.failed(e.to_string()),
     };
     let window = MetricWindow::new(start, end);
     let inputs = json!({
@@ -126,12 +111,7 @@ where
                 inputs
             },
         },
-        Err(e) => Evaluation {
-            target: Some(target),
-            deployment: Some(deployment),
-            inputs,
-            ..Evaluation::failed(format!("could not read the metrics: {e}"))
-        },
+        Err(e) => ctx.progress.failed(format!("could not read the metrics: {e}")),
     }
 }
 

@@ -72,15 +72,10 @@ where
         (Some(p), _) => p.clone(),
         (None, DeploymentTarget::Lambda(_)) => vec![default_lambda_probe()],
         (None, DeploymentTarget::Ecs(_)) => {
-            return Evaluation {
-                failure: Some(
-                    "an ECS deployment has no default smoke test: set SMOKE_TESTS to http probes against the test listener"
-                        .into(),
-                ),
-                target: Some(resolved.target),
-                deployment: resolved.deployment,
-                ..Evaluation::default()
-            };
+            return ctx.progress.failed(
+                "an ECS deployment has no default smoke test: set SMOKE_TESTS to http probes against the test listener"
+                    .into(),
+            );
         }
     };
     let checks = run_smoke_tests(&deps.invoker, &deps.http, &resolved.target, &probes, ctx.budget_end).await;

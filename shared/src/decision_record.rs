@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::call_time::CallTime;
 use crate::check::CheckOutcome;
 use crate::target::DeploymentTarget;
 use crate::verdict::Status;
@@ -31,6 +32,9 @@ pub struct DecisionRecord {
     /// What is reported to CodeDeploy: the verdict, or `Succeeded` in a dry run.
     pub reported: Status,
     pub elapsed_ms: u64,
+    /// The AWS calls made to reach the verdict (the report comes after the record), and how
+    /// much of `elapsed_ms` they took.
+    pub aws: CallTime,
 }
 
 impl DecisionRecord {

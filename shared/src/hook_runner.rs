@@ -14,6 +14,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::time::Instant;
 
+use crate::call_time;
 use crate::check::CheckOutcome;
 use crate::decision_record::{DecisionRecord, RECORD_KIND};
 use crate::env_config::HookSettings;
@@ -211,6 +212,7 @@ where
     Fut: Future<Output = Evaluation>,
 {
     let started = Instant::now();
+    let calls_before = call_time::so_far();
     let event = parse_lifecycle_event(event)?;
     let deployment_id = event.deployment_id.clone();
     let until_deadline = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
@@ -262,6 +264,7 @@ where
         dry_run: settings.dry_run,
         reported,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        aws: call_time::so_far().since(calls_before),
     }
     .emit();
 

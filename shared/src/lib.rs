@@ -11,6 +11,7 @@
 pub mod alarm_event;
 pub mod appspec;
 pub mod aws;
+pub mod call_time;
 pub mod check;
 pub mod decision_record;
 pub mod delivery_metrics;

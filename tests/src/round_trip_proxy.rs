@@ -1,49 +1,58 @@
-//! A TCP proxy between a function and the local AWS stand-in that measures AWS's share of a run
-//! from the function's side: for each request, the time from its first byte reaching the proxy
-//! to the last byte of its answer leaving it. `make bench` subtracts the union of those
-//! intervals from a cold start, leaving the function's own work ("the AWS round trips aside"),
-//! however slow the stand-in's HTTP server is.
+//! An HTTP proxy between a function and the local AWS stand-in that measures AWS's share of a run
+//! from the function's side: for each request, the time from its arrival at the proxy to its
+//! answer being handed back. `make bench` subtracts the union of those intervals from a cold
+//! start, leaving the function's own work ("the AWS round trips aside"), however slow the
+//! stand-in's HTTP server is.
 //!
-//! HTTP/1.1 without pipelining, as the SDK speaks to a plain `http://` endpoint: on one
-//! connection a request starts when client bytes arrive after an answer (or first), and its
-//! round trip ends with the last answer byte before the next request.
+//! It also keeps the function's connections alive the way AWS endpoints do. The stand-in's HTTP
+//! server (werkzeug) closes every connection after one answer, so without the proxy each AWS call
+//! would open a new TCP connection and count its set-up as the function's own work, where on AWS
+//! only the first call to each endpoint does. Each request goes upstream on a connection of its
+//! own, inside the timed interval.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use crate::http_server::{Reply, Server, reply, serve};
+use http_body_util::Full;
+use hyper::Response;
 
-/// Request start and last answer byte, per request.
+/// When each request arrived and when its answer was handed back.
 type Intervals = Arc<Mutex<Vec<(SystemTime, SystemTime)>>>;
 
 pub struct RoundTripProxy {
     pub addr: SocketAddr,
     intervals: Intervals,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for RoundTripProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: Server,
 }
 
 impl RoundTripProxy {
     /// Proxies to `upstream` (host:port).
     pub async fn start(upstream: SocketAddr) -> RoundTripProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
-        let addr = listener.local_addr().expect("a bound address");
         let intervals: Intervals = Arc::default();
         let all = intervals.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let all = all.clone();
-                tokio::spawn(relay(client, upstream, all));
-            }
-        });
-        RoundTripProxy { addr, intervals, task }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("an HTTP client for the upstream");
+        let server = serve(Arc::new(move |parts, body| {
+            let (all, client) = (all.clone(), client.clone());
+            Box::pin(async move {
+                let started = SystemTime::now();
+                let answer = forward(&client, upstream, parts, body).await;
+                all.lock()
+                    .expect("the interval list")
+                    .push((started, SystemTime::now()));
+                answer
+            })
+        }))
+        .await;
+        RoundTripProxy {
+            addr: server.addr,
+            intervals,
+            _server: server,
+        }
     }
 
     /// The `http://` endpoint to give the function.
@@ -91,91 +100,41 @@ fn union_length(intervals: &mut [(SystemTime, SystemTime)]) -> Duration {
     total
 }
 
-/// Which interval of `all` this connection's current request is, and whether its answer began.
-#[derive(Default)]
-struct Connection {
-    current: Option<usize>,
-    answered: bool,
-}
-
-impl Connection {
-    /// Client bytes arrived: the first of a new request unless the current one is unanswered.
-    fn request_bytes(&mut self, all: &Intervals) {
-        if self.current.is_none() || self.answered {
-            let now = SystemTime::now();
-            let mut all = all.lock().expect("the interval list");
-            all.push((now, now));
-            self.current = Some(all.len() - 1);
-            self.answered = false;
-        }
-    }
-
-    /// Answer bytes are being passed on: the current request's round trip lasts until now.
-    /// Returns which request it is, to extend once the bytes are through.
-    fn answer_bytes(&mut self, all: &Intervals) -> Option<usize> {
-        self.answered = true;
-        self.current.inspect(|&i| extend(all, i))
-    }
-}
-
-fn extend(all: &Intervals, request: usize) {
-    all.lock().expect("the interval list")[request].1 = SystemTime::now();
-}
-
-/// Relays one client connection. The upstream connection is opened when the first request
-/// arrives, so that its set-up counts as AWS time, as a connection to AWS would.
-async fn relay(client: TcpStream, upstream: SocketAddr, all: Intervals) {
-    let (mut client_read, mut client_write) = client.into_split();
-    let state = Arc::new(Mutex::new(Connection::default()));
-    let mut first = vec![0u8; 64 * 1024];
-    let n = match client_read.read(&mut first).await {
-        Ok(n) if n > 0 => n,
-        _ => return,
+/// Passes one request upstream as it came (the `Host` header included) and its answer back,
+/// without the stand-in's `Connection: close`, which would end the function's connection.
+async fn forward(
+    client: &reqwest::Client,
+    upstream: SocketAddr,
+    parts: hyper::http::request::Parts,
+    body: hyper::body::Bytes,
+) -> Reply {
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let sent = client
+        .request(parts.method, format!("http://{upstream}{path}"))
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await;
+    let answer = match sent {
+        Ok(answer) => answer,
+        Err(e) => return reply(502, format!("the stand-in did not answer: {e}")),
     };
-    state.lock().expect("the connection state").request_bytes(&all);
-    let Ok(server) = TcpStream::connect(upstream).await else {
-        return;
-    };
-    let (mut server_read, mut server_write) = server.into_split();
-    let (up_state, up_all) = (state.clone(), all.clone());
-    let upload = tokio::spawn(async move {
-        if server_write.write_all(&first[..n]).await.is_err() {
-            return;
-        }
-        let mut buf = first;
-        while let Ok(n) = client_read.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            up_state.lock().expect("the connection state").request_bytes(&up_all);
-            if server_write.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-        }
-        let _ = server_write.shutdown().await;
-    });
-    let mut buf = vec![0u8; 64 * 1024];
-    while let Ok(n) = server_read.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        // Marked answered before the bytes reach the client, so that a next request the client
-        // sends as soon as it has them always opens a new interval.
-        let request = state.lock().expect("the connection state").answer_bytes(&all);
-        if client_write.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-        if let Some(i) = request {
-            extend(&all, i);
-        }
+    let (status, mut headers) = (answer.status(), answer.headers().clone());
+    let body = answer.bytes().await.unwrap_or_default();
+    for hop_by_hop in ["connection", "keep-alive", "transfer-encoding", "content-length"] {
+        headers.remove(hop_by_hop);
     }
-    let _ = client_write.shutdown().await;
-    upload.abort();
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
 
     fn at(ms: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
@@ -188,29 +147,59 @@ mod tests {
         assert_eq!(union_length(&mut []), Duration::ZERO);
     }
 
-    #[tokio::test]
-    async fn a_request_is_timed_from_its_first_byte_to_its_answers_last() {
-        // An upstream that answers each request 50 ms after it arrives, on one connection.
+    /// An upstream like werkzeug: it answers each request 50 ms after it arrives, and closes
+    /// the connection after every answer.
+    async fn closing_upstream() -> SocketAddr {
         let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream_addr = upstream.local_addr().unwrap();
+        let addr = upstream.local_addr().unwrap();
         tokio::spawn(async move {
-            let (mut s, _) = upstream.accept().await.unwrap();
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = s.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                s.write_all(b"pong").await.unwrap();
+            while let Ok((mut s, _)) = upstream.accept().await {
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut buf).await {
+                            Ok(n) if n > 0 => request.extend_from_slice(&buf[..n]),
+                            _ => return,
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let answer = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\npong";
+                    s.write_all(answer.as_bytes()).await.unwrap();
+                });
             }
         });
-        let proxy = RoundTripProxy::start(upstream_addr).await;
+        addr
+    }
+
+    /// Sends a GET on `conn` and reads its answer whole.
+    async fn get(conn: &mut TcpStream) -> String {
+        conn.write_all(b"GET /ping HTTP/1.1\r\nHost: aws\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !answer.ends_with(b"pong") {
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "the proxy closed the function's connection: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            answer.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(answer).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_are_timed_and_the_functions_connection_stays_open() {
+        let proxy = RoundTripProxy::start(closing_upstream().await).await;
         let started = SystemTime::now();
-        let mut client = TcpStream::connect(proxy.addr).await.unwrap();
-        let mut buf = [0u8; 4];
+        let mut conn = TcpStream::connect(proxy.addr).await.unwrap();
         for _ in 0..2 {
-            client.write_all(b"ping").await.unwrap();
-            client.read_exact(&mut buf).await.unwrap();
+            let answer = get(&mut conn).await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(!answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
             // The function's own work between calls: not AWS time.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

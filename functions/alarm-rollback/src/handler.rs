@@ -6,6 +6,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
 use shiftguard::alarm_event::{AlarmEvent, parse_alarm_event};
+use shiftguard::call_time::{self, CallTime};
 use shiftguard::decision_record::{RECORD_KIND, emit_line};
 use shiftguard::deployment_group::{GROUP_TAG, parse_group_tag, union};
 use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentControl, DeploymentReader};
@@ -36,6 +37,8 @@ pub struct RollbackSummary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     pub elapsed_ms: u64,
+    /// The AWS calls made, and how much of `elapsed_ms` they took.
+    pub aws: CallTime,
 }
 
 fn no_op(reason: String) -> Value {
@@ -61,6 +64,7 @@ where
     A: AliasUpdater,
 {
     let started = Instant::now();
+    let calls_before = call_time::so_far();
     let change = match parse_alarm_event(event.payload) {
         Ok(AlarmEvent::StateChange(c)) => c,
         Ok(AlarmEvent::Other(what)) => return Ok(no_op(format!("{what} is not an alarm state change"))),
@@ -135,6 +139,7 @@ where
         groups: outcomes,
         problems,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        aws: call_time::so_far().since(calls_before),
     };
     emit_line(&summary);
     if !errors.is_empty() {

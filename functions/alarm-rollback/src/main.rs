@@ -11,7 +11,7 @@ use shiftguard::aws::{
     load_sdk_config,
 };
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::AlarmRollbackConfig::from_env();

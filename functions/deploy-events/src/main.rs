@@ -7,7 +7,7 @@ mod handler;
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::aws::{CodeDeployAdapter, codedeploy_client, load_sdk_config};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::DeployEventsConfig::from_env();

@@ -6,7 +6,7 @@ mod handler;
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::aws::{CloudWatchAdapter, CodeDeployAdapter, cloudwatch_client, codedeploy_client, load_sdk_config};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PostTrafficConfig::from_env();

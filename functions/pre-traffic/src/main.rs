@@ -8,7 +8,7 @@ use lambda_runtime::{Error, run, service_fn};
 use shiftguard::aws::{CodeDeployAdapter, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config};
 use shiftguard::http_probe::ReqwestSender;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PreTrafficConfig::from_env();

@@ -1,11 +1,13 @@
 //! Thin adapters from the ports to the AWS SDK clients. No judgement happens here.
 
+mod call_timer;
 mod cloudwatch;
 mod codedeploy;
 mod lambda;
 mod sdk_config;
 mod trust_roots;
 
+pub use call_timer::CallTimer;
 pub use cloudwatch::CloudWatchAdapter;
 pub use codedeploy::CodeDeployAdapter;
 pub use lambda::LambdaAdapter;

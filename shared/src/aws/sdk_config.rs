@@ -1,7 +1,8 @@
 //! One SDK configuration for every client: standard retries (throttling, 5xx and transient
 //! errors, with exponential backoff and jitter) and the endpoint overrides of
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which aws-config reads itself, over the
-//! SDK's HTTPS client trusting the roots of [`TrustRoots::from_process_env`].
+//! SDK's HTTPS client trusting the roots of [`TrustRoots::from_process_env`]. Every client times
+//! its calls ([`CallTimer`]).
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use super::call_timer::CallTimer;
 use super::trust_roots::{TrustRoots, https_client};
 use crate::env_config::non_empty;
 
@@ -80,6 +82,7 @@ pub fn codedeploy_client(sdk: &SdkConfig) -> aws_sdk_codedeploy::Client {
     aws_sdk_codedeploy::Client::from_conf(
         aws_sdk_codedeploy::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
+            .interceptor(CallTimer)
             .build(),
     )
 }
@@ -89,19 +92,132 @@ pub fn cloudwatch_client(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
+            .interceptor(CallTimer)
             .build(),
     )
 }
 
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
-    aws_sdk_lambda::Client::new(sdk)
+    aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(sdk)
+            .interceptor(CallTimer)
+            .build(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call_time;
     use crate::fakes::env;
+    use aws_config::Region;
+    use aws_sdk_codedeploy::config::Credentials;
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::body::SdkBody;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An endpoint that answers after `delay`: 503 to the first `failures` requests, then `{}`.
+    #[derive(Debug, Clone)]
+    struct SlowEndpoint {
+        delay: Duration,
+        failures: usize,
+        seen: Arc<AtomicUsize>,
+    }
+
+    impl HttpConnector for SlowEndpoint {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            let status = if self.seen.fetch_add(1, Ordering::SeqCst) < self.failures {
+                503
+            } else {
+                200
+            };
+            let delay = self.delay;
+            HttpConnectorFuture::new(async move {
+                tokio::time::sleep(delay).await;
+                Ok(HttpResponse::new(status.try_into().unwrap(), SdkBody::from("{}")))
+            })
+        }
+    }
+
+    impl HttpClient for SlowEndpoint {
+        fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    fn sdk_over(endpoint: SlowEndpoint) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(aws_sdk_codedeploy::config::SharedCredentialsProvider::new(
+                Credentials::for_tests(),
+            ))
+            .http_client(SharedHttpClient::new(endpoint))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1)),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn every_client_times_its_calls_and_each_attempts_round_trip() {
+        let delay = Duration::from_millis(20);
+        let endpoint = |failures| SlowEndpoint {
+            delay,
+            failures,
+            seen: Arc::default(),
+        };
+        // The tally is the process's: calls of other tests may land in it too, so only what
+        // these calls add at the least is sure.
+        let before = call_time::so_far();
+        codedeploy_client(&sdk_over(endpoint(0)))
+            .get_deployment()
+            .deployment_id("d-1")
+            .send()
+            .await
+            .unwrap();
+        let one = call_time::so_far().since(before);
+        assert!(
+            one.calls >= 1 && one.round_trips >= delay && one.total >= one.round_trips,
+            "{one:?}"
+        );
+
+        // Two 503s retried: one call, three round trips.
+        let before = call_time::so_far();
+        let flaky = endpoint(2);
+        codedeploy_client(&sdk_over(flaky.clone()))
+            .get_deployment()
+            .deployment_id("d-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(flaky.seen.load(Ordering::SeqCst), 3);
+        let retried = call_time::so_far().since(before);
+        assert!(retried.calls >= 1 && retried.round_trips >= 3 * delay, "{retried:?}");
+
+        let before = call_time::so_far();
+        let _ = cloudwatch_client(&sdk_over(endpoint(0)))
+            .list_tags_for_resource()
+            .resource_arn("arn")
+            .send()
+            .await;
+        let _ = lambda_client(&sdk_over(endpoint(0)))
+            .get_alias()
+            .function_name("f")
+            .name("live")
+            .send()
+            .await;
+        let both = call_time::so_far().since(before);
+        assert!(both.calls >= 2 && both.round_trips >= 2 * delay, "{both:?}");
+    }
 
     #[test]
     fn lambdas_environment_settles_the_region_and_the_credentials() {

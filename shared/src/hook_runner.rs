@@ -14,7 +14,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::time::Instant;
 
-use crate::call_time;
+use crate::call_time::{self, CallTime};
 use crate::check::CheckOutcome;
 use crate::decision_record::{DecisionRecord, RECORD_KIND};
 use crate::env_config::HookSettings;
@@ -172,6 +172,8 @@ pub struct HookOutcome {
     /// CodeDeploy refused the status for good, and why (see [`ReportError::Rejected`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
+    /// The invocation's AWS calls, the report included.
+    pub aws: CallTime,
 }
 
 /// Reads the two ids out of a raw event, naming the field that is missing or empty.
@@ -270,14 +272,16 @@ where
 
     let report_by = Instant::now() + until_deadline.saturating_sub(started.elapsed() + RETURN_MARGIN);
     let report = reporter.report(&deployment_id, &event.lifecycle_event_hook_execution_id, reported);
+    let reported_in_time = tokio::time::timeout_at(report_by, report).await;
     let outcome = HookOutcome {
         deployment_id: deployment_id.clone(),
         verdict: verdict.status,
         reported,
         duplicate: false,
         rejected: None,
+        aws: call_time::so_far().since(calls_before),
     };
-    match tokio::time::timeout_at(report_by, report).await {
+    match reported_in_time {
         Ok(Ok(())) => {
             tracing::info!(deployment_id, status = reported.as_str(), "reported the hook status");
             Ok(outcome)

@@ -85,6 +85,9 @@ async fn a_healthy_new_version_is_reported_succeeded() {
         0.0 < round_trips && round_trips <= total && total <= elapsed + 1.0,
         "{record}"
     );
+    // The invocation's answer counts the report too.
+    let answer = run.only().outcome.clone().unwrap();
+    assert_eq!(answer["aws"]["calls"], 4, "{answer}");
 }
 
 #[tokio::test]

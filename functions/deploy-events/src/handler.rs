@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
+use shiftguard::call_time;
 use shiftguard::delivery_metrics::{deployment_duration, time_to_restore};
 use shiftguard::deployment_event::{DeploymentEvent, DeploymentStateChange, parse_deployment_event};
 use shiftguard::deployment_group::GroupRef;
@@ -42,6 +43,7 @@ pub async fn function_handler<C: DeploymentControl>(
     deps: &Deps<C>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
+    let calls_before = call_time::so_far();
     let change = match parse_deployment_event(event.payload) {
         Ok(DeploymentEvent::StateChange(c)) => c,
         Ok(DeploymentEvent::Other(what)) => {
@@ -81,9 +83,11 @@ pub async fn function_handler<C: DeploymentControl>(
     ];
     let doc = emf_document(&config.namespace, &dims, &metrics, &properties, now_ms);
     println!("{doc}");
-    Ok(
-        json!({"metrics": metrics.iter().map(|m| json!({"name": m.name, "value": m.value, "unit": m.unit})).collect::<Vec<_>>(), "problems": problems}),
-    )
+    Ok(json!({
+        "metrics": metrics.iter().map(|m| json!({"name": m.name, "value": m.value, "unit": m.unit})).collect::<Vec<_>>(),
+        "problems": problems,
+        "aws": call_time::so_far().since(calls_before),
+    }))
 }
 
 /// The metrics of one state change, extra properties for the log line, and what went wrong.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::round_trip_proxy::RoundTripProxy;
-use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, InvocationResult, Invoke, run_function};
 use shiftguard_e2e::scenario::{
     Aws, alarm_event, application, deployment_event, deployment_in, hook_event, lambda_appspec, lambda_deployment,
     put_version_traffic, python_function, unique,
@@ -36,6 +36,41 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The SDK's own time per AWS call in a run, from the `aws` timing of its decision records
+/// (skipping the first `skip`): each call's time less its round trips on the wire.
+fn sdk_ms_per_call(run: &FunctionRun, skip: usize) -> Option<f64> {
+    let (calls, sdk) = run
+        .json_lines()
+        .iter()
+        .filter(|l| l["record"] == "shiftguard.decision")
+        .skip(skip)
+        .filter_map(|l| {
+            let aws = &l["aws"];
+            Some((
+                aws["calls"].as_f64()?,
+                aws["ms"].as_f64()? - aws["round_trip_ms"].as_f64()?,
+            ))
+        })
+        .fold((0.0, 0.0), |(c, t), (calls, sdk)| (c + calls, t + sdk));
+    (calls > 0.0).then(|| sdk / calls)
+}
+
+/// The invocation's round trips on the wire as the function itself timed them (the `aws` of its
+/// answer): from each request's hand-off to the HTTP client to its answer's head. Unlike the
+/// proxy's figure, this includes the loopback hops between the processes.
+fn round_trips_in_function(result: &InvocationResult) -> f64 {
+    result
+        .outcome
+        .as_ref()
+        .ok()
+        .and_then(|answer| answer["aws"]["round_trip_ms"].as_f64())
+        .unwrap_or(0.0)
+}
+
+fn or_dash(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.2}"))
 }
 
 async fn run(subject: &Subject, events: usize) -> FunctionRun {
@@ -166,16 +201,16 @@ async fn main() {
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips (ms) | the rest, the function's own (ms) | × floor | warm, per event (ms) | warm, the function's own per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
     for subject in &subjects {
-        let mut cold = Vec::new();
-        let mut own = Vec::new();
-        let mut aws = Vec::new();
+        // Per cold run: total, round trips at the proxy, round trips in the function.
+        let mut cold: Vec<(f64, f64, f64)> = Vec::new();
         let mut rss = Vec::new();
         let mut calls = Vec::new();
+        let mut sdk = Vec::new();
         for _ in 0..COLD_RUNS {
             let before = local.calls().await.len();
             let r = run(subject, 1).await;
@@ -183,41 +218,55 @@ async fn main() {
             assert!(result.outcome.is_ok(), "{}: {:?}", subject.name, result.outcome);
             let total = ms(result.finished.duration_since(r.spawned).unwrap_or_default());
             let made = local.calls().await.split_off(before);
-            let aws_ms = ms(proxy.busy_between(r.spawned, result.finished));
-            cold.push(total);
-            aws.push(aws_ms);
-            own.push(total - aws_ms);
+            cold.push((
+                total,
+                ms(proxy.busy_between(r.spawned, result.finished)),
+                round_trips_in_function(result),
+            ));
             rss.extend(r.peak_rss_kib);
             calls.push(made.len());
+            sdk.extend(sdk_ms_per_call(&r, 0));
         }
         let warm_run = run(subject, WARM_EVENTS).await;
-        let per_event: Vec<(f64, f64)> = warm_run
+        let warm: Vec<(f64, f64, f64)> = warm_run
             .results
             .iter()
             .skip(1)
             .flatten()
             .map(|r| {
                 let total = ms(r.finished.duration_since(r.started).unwrap_or_default());
-                (total, total - ms(proxy.busy_between(r.started, r.finished)))
+                (
+                    total,
+                    total - ms(proxy.busy_between(r.started, r.finished)),
+                    total - round_trips_in_function(r),
+                )
             })
             .collect();
-        let mean = |f: fn(&(f64, f64)) -> f64| per_event.iter().map(f).sum::<f64>() / per_event.len().max(1) as f64;
-        let (cold_ms, own_ms) = (median(cold), median(own));
+        let mean = |f: fn(&(f64, f64, f64)) -> f64| warm.iter().map(f).sum::<f64>() / warm.len().max(1) as f64;
+        let median_of = |f: fn(&(f64, f64, f64)) -> f64| median(cold.iter().map(f).collect());
+        let own_proxy = median_of(|c| c.0 - c.1);
+        let own_function = median_of(|c| c.0 - c.2);
         if subject.name == "floor" {
-            floor = own_ms;
+            floor = own_proxy;
         }
         println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} / {:.1} | {} |",
+            "| {} | {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} | {:.2} | {:.2} / {:.2} | {:.1} / {:.1} | {} | {} / {} |",
             subject.label,
-            cold_ms,
-            median(aws),
-            own_ms,
-            own_ms / floor,
+            median_of(|c| c.0),
+            median_of(|c| c.1),
+            median_of(|c| c.2),
+            own_proxy,
+            own_function,
+            own_proxy / floor,
+            own_function / floor,
             mean(|e| e.0),
             mean(|e| e.1),
+            mean(|e| e.2),
             median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
             median(calls.iter().map(|c| *c as f64).collect()),
+            or_dash((!sdk.is_empty()).then(|| median(sdk))),
+            or_dash(sdk_ms_per_call(&warm_run, 1)),
         );
     }
 }

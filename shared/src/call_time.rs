@@ -1,7 +1,8 @@
-//! How long this process has waited on calls to other services. The adapters' instrumentation
-//! adds each call as it ends ([`crate::aws`] times every AWS call); a decision record takes the
-//! difference over its invocation, so it can say how much of its time was AWS's. One tally per
-//! process: Lambda runs one invocation at a time in a process.
+//! How long this process has waited on AWS calls. The adapters' instrumentation adds each call
+//! as it ends ([`crate::aws`] times every AWS call; the HTTP probes are not counted); a record
+//! takes a [`Mark`] when its invocation starts and reads what was added since. One tally per
+//! process: `lambda_runtime::run` hands a process one invocation at a time (under
+//! `run_concurrent` the invocations' calls would mix).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,7 +15,8 @@ static TALLY: Mutex<CallTime> = Mutex::new(CallTime {
     round_trips: Duration::ZERO,
 });
 
-/// Calls that ended, and the time they took.
+/// Calls that ended, and the time they took, summed over the calls: calls that ran together (the
+/// pre-traffic probes) can add up to more than the time that passed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CallTime {
     pub calls: u32,
@@ -55,6 +57,21 @@ pub fn add(total: Duration, round_trips: Duration) {
 /// The tally so far; [`CallTime::since`] an earlier reading gives what happened in between.
 pub fn so_far() -> CallTime {
     *TALLY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A reading of the tally, to tell what was added after it.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark(CallTime);
+
+impl Mark {
+    pub fn now() -> Mark {
+        Mark(so_far())
+    }
+
+    /// The calls that ended since the mark.
+    pub fn since(&self) -> CallTime {
+        so_far().since(self.0)
+    }
 }
 
 #[cfg(test)]
@@ -104,9 +121,9 @@ mod tests {
     #[test]
     fn calls_added_show_in_the_tally() {
         // Other tests may add calls at the same time: only growth by at least this much is sure.
-        let before = so_far();
+        let mark = Mark::now();
         add(ms(7), ms(5));
-        let grown = so_far().since(before);
+        let grown = mark.since();
         assert!(
             grown.calls >= 1 && grown.total >= ms(7) && grown.round_trips >= ms(5),
             "{grown:?}"

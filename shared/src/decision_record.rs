@@ -32,8 +32,9 @@ pub struct DecisionRecord {
     /// What is reported to CodeDeploy: the verdict, or `Succeeded` in a dry run.
     pub reported: Status,
     pub elapsed_ms: u64,
-    /// The AWS calls made to reach the verdict (the report comes after the record), and how
-    /// much of `elapsed_ms` they took.
+    /// The AWS calls made to reach the verdict (the report comes after the record) and the
+    /// time they took, summed over the calls (probes that ran together can add up to more than
+    /// `elapsed_ms`).
     pub aws: CallTime,
 }
 

@@ -214,7 +214,7 @@ where
     Fut: Future<Output = Evaluation>,
 {
     let started = Instant::now();
-    let calls_before = call_time::so_far();
+    let calls = call_time::Mark::now();
     let event = parse_lifecycle_event(event)?;
     let deployment_id = event.deployment_id.clone();
     let until_deadline = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
@@ -266,7 +266,7 @@ where
         dry_run: settings.dry_run,
         reported,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        aws: call_time::so_far().since(calls_before),
+        aws: calls.since(),
     }
     .emit();
 
@@ -279,7 +279,7 @@ where
         reported,
         duplicate: false,
         rejected: None,
-        aws: call_time::so_far().since(calls_before),
+        aws: calls.since(),
     };
     match reported_in_time {
         Ok(Ok(())) => {

@@ -1,6 +1,6 @@
 //! An HTTP proxy between a function and the local AWS stand-in that measures AWS's share of a run
-//! from the function's side: for each request, the time from its arrival at the proxy to its
-//! answer being handed back. `make bench` subtracts the union of those intervals from a cold
+//! from the function's side: for each request, the time from its arrival at the proxy (the
+//! request whole) to its answer being handed back. `make bench` subtracts the union of those intervals from a cold
 //! start, leaving the function's own work ("the AWS round trips aside"), however slow the
 //! stand-in's HTTP server is.
 //!
@@ -34,6 +34,7 @@ impl RoundTripProxy {
         let all = intervals.clone();
         let client = reqwest::Client::builder()
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .build()
             .expect("an HTTP client for the upstream");
         let server = serve(Arc::new(move |parts, body| {
@@ -102,6 +103,16 @@ fn union_length(intervals: &mut [(SystemTime, SystemTime)]) -> Duration {
 
 /// Passes one request upstream as it came (the `Host` header included) and its answer back,
 /// without the stand-in's `Connection: close`, which would end the function's connection.
+/// Headers that belong to one connection, not to the request or answer passed on.
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "te",
+    "upgrade",
+    "transfer-encoding",
+    "content-length",
+];
+
 async fn forward(
     client: &reqwest::Client,
     upstream: SocketAddr,
@@ -109,9 +120,13 @@ async fn forward(
     body: hyper::body::Bytes,
 ) -> Reply {
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut headers = parts.headers;
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
     let sent = client
         .request(parts.method, format!("http://{upstream}{path}"))
-        .headers(parts.headers)
+        .headers(headers)
         .body(body)
         .send()
         .await;
@@ -120,9 +135,12 @@ async fn forward(
         Err(e) => return reply(502, format!("the stand-in did not answer: {e}")),
     };
     let (status, mut headers) = (answer.status(), answer.headers().clone());
-    let body = answer.bytes().await.unwrap_or_default();
-    for hop_by_hop in ["connection", "keep-alive", "transfer-encoding", "content-length"] {
-        headers.remove(hop_by_hop);
+    let body = match answer.bytes().await {
+        Ok(body) => body,
+        Err(e) => return reply(502, format!("the stand-in's answer was cut: {e}")),
+    };
+    for name in HOP_BY_HOP {
+        headers.remove(name);
     }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;

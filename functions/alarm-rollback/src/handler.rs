@@ -37,7 +37,7 @@ pub struct RollbackSummary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     pub elapsed_ms: u64,
-    /// The AWS calls made, and how much of `elapsed_ms` they took.
+    /// The AWS calls made and the time they took, summed over the calls.
     pub aws: CallTime,
 }
 
@@ -64,7 +64,7 @@ where
     A: AliasUpdater,
 {
     let started = Instant::now();
-    let calls_before = call_time::so_far();
+    let calls = call_time::Mark::now();
     let change = match parse_alarm_event(event.payload) {
         Ok(AlarmEvent::StateChange(c)) => c,
         Ok(AlarmEvent::Other(what)) => return Ok(no_op(format!("{what} is not an alarm state change"))),
@@ -139,7 +139,7 @@ where
         groups: outcomes,
         problems,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        aws: call_time::so_far().since(calls_before),
+        aws: calls.since(),
     };
     emit_line(&summary);
     if !errors.is_empty() {

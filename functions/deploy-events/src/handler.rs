@@ -43,7 +43,7 @@ pub async fn function_handler<C: DeploymentControl>(
     deps: &Deps<C>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
-    let calls_before = call_time::so_far();
+    let calls = call_time::Mark::now();
     let change = match parse_deployment_event(event.payload) {
         Ok(DeploymentEvent::StateChange(c)) => c,
         Ok(DeploymentEvent::Other(what)) => {
@@ -86,7 +86,7 @@ pub async fn function_handler<C: DeploymentControl>(
     Ok(json!({
         "metrics": metrics.iter().map(|m| json!({"name": m.name, "value": m.value, "unit": m.unit})).collect::<Vec<_>>(),
         "problems": problems,
-        "aws": call_time::so_far().since(calls_before),
+        "aws": calls.since(),
     }))
 }
 

@@ -1,8 +1,7 @@
 //! Times every AWS call of the clients built in [`super::sdk_config`] into
-//! [`crate::call_time`]: the whole call, and of it the round trips on the wire.
-//!
-//! A call cut short by the hook's own deadline (its future dropped) ends no hook and is not
-//! counted.
+//! [`crate::call_time`]: the whole call, and of it the round trips on the wire. A call is counted
+//! when it ends, or when its future is dropped (a probe's `timeout_ms` or the hook's deadline cut
+//! it short): what it had taken by then.
 
 use std::time::{Duration, Instant};
 
@@ -21,36 +20,39 @@ use crate::call_time;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CallTimer;
 
-/// When the call began.
-#[derive(Debug, Clone)]
-struct CallStarted(Instant);
-
-/// When the current attempt's request was handed to the HTTP client, until its answer's head.
-#[derive(Debug, Clone)]
-struct OnTheWire(Instant);
-
-/// The round trips of the attempts so far.
-#[derive(Debug, Clone, Default)]
-struct RoundTrips(Duration);
-
-impl Storable for CallStarted {
-    type Storer = StoreReplace<Self>;
-}
-impl Storable for OnTheWire {
-    type Storer = StoreReplace<Self>;
-}
-impl Storable for RoundTrips {
-    type Storer = StoreReplace<Self>;
+/// One call in flight, kept in the operation's configuration, which lives as long as the call.
+/// What it took goes into the tally when it is dropped: at the call's end, or with the call's
+/// future when that is dropped before.
+#[derive(Debug)]
+struct CallInFlight {
+    started: Instant,
+    /// When the current attempt's request was handed to the HTTP client, until its answer's head.
+    on_the_wire_since: Option<Instant>,
+    /// The round trips of the attempts so far.
+    round_trips: Duration,
 }
 
-/// Ends the current attempt's round trip, if one is running.
-fn end_round_trip(cfg: &mut ConfigBag) {
-    if let Some(OnTheWire(since)) = cfg.load::<OnTheWire>().cloned() {
-        let so_far = cfg.load::<RoundTrips>().cloned().unwrap_or_default().0;
-        cfg.interceptor_state()
-            .store_put(RoundTrips(so_far + since.elapsed()))
-            .unset::<OnTheWire>();
+impl CallInFlight {
+    fn end_round_trip(&mut self) {
+        if let Some(since) = self.on_the_wire_since.take() {
+            self.round_trips += since.elapsed();
+        }
     }
+}
+
+impl Drop for CallInFlight {
+    fn drop(&mut self) {
+        self.end_round_trip();
+        call_time::add(self.started.elapsed(), self.round_trips);
+    }
+}
+
+impl Storable for CallInFlight {
+    type Storer = StoreReplace<Self>;
+}
+
+fn call(cfg: &mut ConfigBag) -> Option<&mut CallInFlight> {
+    cfg.get_mut_from_interceptor_state::<CallInFlight>()
 }
 
 impl Intercept for CallTimer {
@@ -63,7 +65,11 @@ impl Intercept for CallTimer {
         _: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state().store_put(CallStarted(Instant::now()));
+        cfg.interceptor_state().store_put(CallInFlight {
+            started: Instant::now(),
+            on_the_wire_since: None,
+            round_trips: Duration::ZERO,
+        });
         Ok(())
     }
 
@@ -73,7 +79,9 @@ impl Intercept for CallTimer {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state().store_put(OnTheWire(Instant::now()));
+        if let Some(call) = call(cfg) {
+            call.on_the_wire_since = Some(Instant::now());
+        }
         Ok(())
     }
 
@@ -83,7 +91,9 @@ impl Intercept for CallTimer {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        end_round_trip(cfg);
+        if let Some(call) = call(cfg) {
+            call.end_round_trip();
+        }
         Ok(())
     }
 
@@ -95,19 +105,8 @@ impl Intercept for CallTimer {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        end_round_trip(cfg);
-        Ok(())
-    }
-
-    fn read_after_execution(
-        &self,
-        _: &FinalizerInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(CallStarted(started)) = cfg.load::<CallStarted>() {
-            let round_trips = cfg.load::<RoundTrips>().cloned().unwrap_or_default().0;
-            call_time::add(started.elapsed(), round_trips);
+        if let Some(call) = call(cfg) {
+            call.end_round_trip();
         }
         Ok(())
     }

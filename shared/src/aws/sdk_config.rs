@@ -201,8 +201,26 @@ mod tests {
             .unwrap();
         assert_eq!(flaky.seen.load(Ordering::SeqCst), 3);
         let retried = call_time::so_far().since(before);
-        assert!(retried.calls >= 1 && retried.round_trips >= 3 * delay, "{retried:?}");
+        assert!(
+            retried.calls >= 1 && retried.round_trips >= 3 * delay && retried.total >= retried.round_trips,
+            "{retried:?}"
+        );
 
+        // A call whose future is dropped (a probe's timeout) still counts what it took.
+        let before = call_time::so_far();
+        let slow = SlowEndpoint {
+            delay: Duration::from_secs(5),
+            ..endpoint(0)
+        };
+        let send = codedeploy_client(&sdk_over(slow))
+            .get_deployment()
+            .deployment_id("d-1")
+            .send();
+        assert!(tokio::time::timeout(delay, send).await.is_err());
+        let cut = call_time::so_far().since(before);
+        assert!(cut.calls >= 1 && cut.round_trips >= delay, "{cut:?}");
+
+        // `{}` is no valid answer to these two: a call that fails counts all the same.
         let before = call_time::so_far();
         let _ = cloudwatch_client(&sdk_over(endpoint(0)))
             .list_tags_for_resource()

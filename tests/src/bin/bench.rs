@@ -29,7 +29,11 @@ struct Subject {
     event: Box<dyn Fn() -> Value>,
 }
 
+/// NaN when any value is missing (NaN).
 fn median(mut v: Vec<f64>) -> f64 {
+    if v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
 }
@@ -60,13 +64,30 @@ fn sdk_ms_per_call(run: &FunctionRun, skip: usize) -> Option<f64> {
 /// The invocation's round trips on the wire as the function itself timed them (the `aws` of its
 /// answer): from each request's hand-off to the HTTP client to its answer's head. Unlike the
 /// proxy's figure, this includes the loopback hops between the processes.
-fn round_trips_in_function(result: &InvocationResult) -> f64 {
+/// A sum over calls: the bench's events make one call at a time. `None` for an answer without
+/// the timing (the floor's: it makes no call).
+fn round_trips_in_function(result: &InvocationResult) -> Option<f64> {
     result
         .outcome
         .as_ref()
         .ok()
         .and_then(|answer| answer["aws"]["round_trip_ms"].as_f64())
-        .unwrap_or(0.0)
+}
+
+/// The round trips of an invocation timed in the function: none for the floor, which makes no
+/// call; NaN (shown as "–") where the answer lacks them.
+fn in_function(subject: &Subject, result: &InvocationResult) -> f64 {
+    round_trips_in_function(result)
+        .or((subject.name == "floor").then_some(0.0))
+        .unwrap_or(f64::NAN)
+}
+
+fn num(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:.digits$}")
+    }
 }
 
 fn or_dash(v: Option<f64>) -> String {
@@ -221,7 +242,7 @@ async fn main() {
             cold.push((
                 total,
                 ms(proxy.busy_between(r.spawned, result.finished)),
-                round_trips_in_function(result),
+                in_function(subject, result),
             ));
             rss.extend(r.peak_rss_kib);
             calls.push(made.len());
@@ -238,7 +259,7 @@ async fn main() {
                 (
                     total,
                     total - ms(proxy.busy_between(r.started, r.finished)),
-                    total - round_trips_in_function(r),
+                    total - in_function(subject, r),
                 )
             })
             .collect();
@@ -250,18 +271,18 @@ async fn main() {
             floor = own_proxy;
         }
         println!(
-            "| {} | {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} | {:.2} | {:.2} / {:.2} | {:.1} / {:.1} | {} | {} / {} |",
+            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {:.2} | {:.2} / {} | {:.1} / {:.1} | {} | {} / {} |",
             subject.label,
             median_of(|c| c.0),
             median_of(|c| c.1),
-            median_of(|c| c.2),
+            num(median_of(|c| c.2), 1),
             own_proxy,
-            own_function,
+            num(own_function, 1),
             own_proxy / floor,
-            own_function / floor,
+            num(own_function / floor, 2),
             mean(|e| e.0),
             mean(|e| e.1),
-            mean(|e| e.2),
+            num(mean(|e| e.2), 2),
             median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
             median(calls.iter().map(|c| *c as f64).collect()),

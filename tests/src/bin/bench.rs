@@ -1,7 +1,10 @@
 //! `make bench`: cold start to reported status, warm per-event time, peak RSS and AWS calls per
 //! verdict of each function, against the floor (an empty `lambda_runtime` function built with the
-//! same profile), all under the Runtime API stand-in with AWS served locally. Prints a Markdown
-//! table. Run from a release build: `cargo run --release -p shiftguard-e2e --bin bench`.
+//! same profile and runtime flavour), all under the Runtime API stand-in with AWS served locally.
+//! AWS round trips are timed twice: at a proxy in front of the stand-in, and by the function
+//! itself (the `aws` timing of its answer), which adds the loopback hops between the processes.
+//! Prints a Markdown table. Run from a release build:
+//! `cargo run --release -p shiftguard-e2e --bin bench`.
 
 use std::time::Duration;
 

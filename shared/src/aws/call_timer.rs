@@ -55,6 +55,13 @@ fn call(cfg: &mut ConfigBag) -> Option<&mut CallInFlight> {
     cfg.get_mut_from_interceptor_state::<CallInFlight>()
 }
 
+/// Ends the current attempt's round trip, if one is running.
+fn end_round_trip(cfg: &mut ConfigBag) {
+    if let Some(call) = call(cfg) {
+        call.end_round_trip();
+    }
+}
+
 impl Intercept for CallTimer {
     fn name(&self) -> &'static str {
         "CallTimer"
@@ -91,9 +98,7 @@ impl Intercept for CallTimer {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(call) = call(cfg) {
-            call.end_round_trip();
-        }
+        end_round_trip(cfg);
         Ok(())
     }
 
@@ -105,9 +110,7 @@ impl Intercept for CallTimer {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(call) = call(cfg) {
-            call.end_round_trip();
-        }
+        end_round_trip(cfg);
         Ok(())
     }
 }

@@ -177,21 +177,21 @@ mod tests {
         };
         // The tally is the process's: calls of other tests may land in it too, so only what
         // these calls add at the least is sure.
-        let before = call_time::so_far();
+        let mark = call_time::Mark::now();
         codedeploy_client(&sdk_over(endpoint(0)))
             .get_deployment()
             .deployment_id("d-1")
             .send()
             .await
             .unwrap();
-        let one = call_time::so_far().since(before);
+        let one = mark.since();
         assert!(
             one.calls >= 1 && one.round_trips >= delay && one.total >= one.round_trips,
             "{one:?}"
         );
 
         // Two 503s retried: one call, three round trips.
-        let before = call_time::so_far();
+        let mark = call_time::Mark::now();
         let flaky = endpoint(2);
         codedeploy_client(&sdk_over(flaky.clone()))
             .get_deployment()
@@ -200,14 +200,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(flaky.seen.load(Ordering::SeqCst), 3);
-        let retried = call_time::so_far().since(before);
+        let retried = mark.since();
         assert!(
             retried.calls >= 1 && retried.round_trips >= 3 * delay && retried.total >= retried.round_trips,
             "{retried:?}"
         );
 
         // A call whose future is dropped (a probe's timeout) still counts what it took.
-        let before = call_time::so_far();
+        let mark = call_time::Mark::now();
         let slow = SlowEndpoint {
             delay: Duration::from_secs(5),
             ..endpoint(0)
@@ -217,11 +217,11 @@ mod tests {
             .deployment_id("d-1")
             .send();
         assert!(tokio::time::timeout(delay, send).await.is_err());
-        let cut = call_time::so_far().since(before);
+        let cut = mark.since();
         assert!(cut.calls >= 1 && cut.round_trips >= delay, "{cut:?}");
 
         // `{}` is no valid answer to these two: a call that fails counts all the same.
-        let before = call_time::so_far();
+        let mark = call_time::Mark::now();
         let _ = cloudwatch_client(&sdk_over(endpoint(0)))
             .list_tags_for_resource()
             .resource_arn("arn")
@@ -233,7 +233,7 @@ mod tests {
             .name("live")
             .send()
             .await;
-        let both = call_time::so_far().since(before);
+        let both = mark.since();
         assert!(both.calls >= 2 && both.round_trips >= 2 * delay, "{both:?}");
     }
 

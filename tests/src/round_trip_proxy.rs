@@ -1,8 +1,8 @@
 //! An HTTP proxy between a function and the local AWS stand-in that measures AWS's share of a run
 //! from the function's side: for each request, the time from its arrival at the proxy (the
-//! request whole) to its answer being handed back. `make bench` subtracts the union of those intervals from a cold
-//! start, leaving the function's own work ("the AWS round trips aside"), however slow the
-//! stand-in's HTTP server is.
+//! request whole) to its answer being handed back. `make bench` subtracts the union of those
+//! intervals from a cold start, leaving the function's own work ("the AWS round trips aside"),
+//! however slow the stand-in's HTTP server is.
 //!
 //! It also keeps the function's connections alive the way AWS endpoints do. The stand-in's HTTP
 //! server (werkzeug) closes every connection after one answer, so without the proxy each AWS call
@@ -101,8 +101,6 @@ fn union_length(intervals: &mut [(SystemTime, SystemTime)]) -> Duration {
     total
 }
 
-/// Passes one request upstream as it came (the `Host` header included) and its answer back,
-/// without the stand-in's `Connection: close`, which would end the function's connection.
 /// Headers that belong to one connection, not to the request or answer passed on.
 const HOP_BY_HOP: [&str; 6] = [
     "connection",
@@ -113,6 +111,8 @@ const HOP_BY_HOP: [&str; 6] = [
     "content-length",
 ];
 
+/// Passes one request upstream as it came (the `Host` header included) and its answer back,
+/// without the stand-in's `Connection: close`, which would end the function's connection.
 async fn forward(
     client: &reqwest::Client,
     upstream: SocketAddr,

@@ -66,35 +66,26 @@ fn sdk_ms_per_call(run: &FunctionRun, skip: usize) -> Option<f64> {
 
 /// The invocation's round trips on the wire as the function itself timed them (the `aws` of its
 /// answer): from each request's hand-off to the HTTP client to its answer's head. Unlike the
-/// proxy's figure, this includes the loopback hops between the processes.
-/// A sum over calls: the bench's events make one call at a time. `None` for an answer without
-/// the timing (the floor's: it makes no call).
-fn round_trips_in_function(result: &InvocationResult) -> Option<f64> {
+/// proxy's figure, this includes the loopback hops between the processes. A sum over calls: the
+/// bench's events make one call at a time. None for the floor, which makes no call; NaN (shown
+/// as "–") where the answer lacks them.
+fn in_function(subject: &Subject, result: &InvocationResult) -> f64 {
     result
         .outcome
         .as_ref()
         .ok()
         .and_then(|answer| answer["aws"]["round_trip_ms"].as_f64())
-}
-
-/// The round trips of an invocation timed in the function: none for the floor, which makes no
-/// call; NaN (shown as "–") where the answer lacks them.
-fn in_function(subject: &Subject, result: &InvocationResult) -> f64 {
-    round_trips_in_function(result)
         .or((subject.name == "floor").then_some(0.0))
         .unwrap_or(f64::NAN)
 }
 
+/// A figure, or "–" where it is missing (NaN).
 fn num(v: f64, digits: usize) -> String {
     if v.is_nan() {
         "–".into()
     } else {
         format!("{v:.digits$}")
     }
-}
-
-fn or_dash(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.2}"))
 }
 
 async fn run(subject: &Subject, events: usize) -> FunctionRun {
@@ -289,8 +280,8 @@ async fn main() {
             median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
             median(calls.iter().map(|c| *c as f64).collect()),
-            or_dash((!sdk.is_empty()).then(|| median(sdk))),
-            or_dash(sdk_ms_per_call(&warm_run, 1)),
+            num(median(sdk), 2),
+            num(sdk_ms_per_call(&warm_run, 1).unwrap_or(f64::NAN), 2),
         );
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
@@ -31,6 +31,9 @@ pub struct InvocationResult {
     pub started: SystemTime,
     pub deadline: SystemTime,
     pub finished: SystemTime,
+    /// The CPU time the process had used when its answer arrived (all its threads, user and
+    /// kernel), where /proc tells. Time spent waiting (on AWS, on the Runtime API) is not in it.
+    pub cpu: Option<Duration>,
 }
 
 /// Everything a run produced.
@@ -75,6 +78,25 @@ struct State {
     started: Vec<(String, SystemTime, SystemTime)>,
 }
 
+/// An answer as it reached the stand-in, stamped with the time and the process's CPU time.
+struct Answer {
+    id: String,
+    outcome: Result<Value, Value>,
+    finished: SystemTime,
+    cpu: Option<Duration>,
+}
+
+impl Answer {
+    fn new(id: &str, outcome: Result<Value, Value>, cpu: Option<Duration>) -> Self {
+        Answer {
+            id: id.to_string(),
+            outcome,
+            finished: SystemTime::now(),
+            cpu,
+        }
+    }
+}
+
 fn epoch_ms(t: SystemTime) -> u128 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()
 }
@@ -100,11 +122,16 @@ pub async fn run_function(
             .collect(),
         started: Vec::new(),
     }));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(String, Result<Value, Value>)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Answer>();
     let handler_state = state.clone();
+    // The process, once started: an answer is stamped with its CPU time before it is
+    // acknowledged, while the process waits for the acknowledgement.
+    let pid = Arc::new(OnceLock::<u32>::new());
+    let handler_pid = pid.clone();
     let server = serve(Arc::new(move |parts, body| {
         let state = handler_state.clone();
         let tx = tx.clone();
+        let pid = handler_pid.clone();
         Box::pin(async move {
             let path = parts.uri.path().to_string();
             if parts.method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
@@ -129,17 +156,19 @@ pub async fn run_function(
                     .body(http_body_util::Full::new(serde_json::to_vec(&p.event).unwrap().into()))
                     .unwrap();
             }
+            // Read only for answers: the stand-in's own work must not delay handing out events.
+            let cpu = pid.get().and_then(|pid| read_cpu_time(*pid));
             let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
                 if let Some(id) = rest.strip_suffix("/response") {
-                    let _ = tx.send((id.to_string(), Ok(parsed)));
+                    let _ = tx.send(Answer::new(id, Ok(parsed), cpu));
                 } else if let Some(id) = rest.strip_suffix("/error") {
-                    let _ = tx.send((id.to_string(), Err(parsed)));
+                    let _ = tx.send(Answer::new(id, Err(parsed), cpu));
                 }
                 return reply(202, "{}");
             }
             if path == "/2018-06-01/runtime/init/error" {
-                let _ = tx.send(("init".to_string(), Err(parsed)));
+                let _ = tx.send(Answer::new("init", Err(parsed), cpu));
                 return reply(202, "{}");
             }
             reply(404, "unknown Runtime API path")
@@ -158,16 +187,19 @@ pub async fn run_function(
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+    if let Some(id) = child.id() {
+        let _ = pid.set(id);
+    }
     let stdout = collect_lines(child.stdout.take().expect("piped stdout"));
     let stderr = collect_lines(child.stderr.take().expect("piped stderr"));
 
-    let mut answers: Vec<(String, Result<Value, Value>, SystemTime)> = Vec::new();
+    let mut answers: Vec<Answer> = Vec::new();
     let give_up = tokio::time::Instant::now() + patience;
     while answers.len() < count {
         match tokio::time::timeout_at(give_up, rx.recv()).await {
-            Ok(Some((id, outcome))) => {
-                let init_failed = id == "init";
-                answers.push((id, outcome, SystemTime::now()));
+            Ok(Some(answer)) => {
+                let init_failed = answer.id == "init";
+                answers.push(answer);
                 if init_failed {
                     break;
                 }
@@ -187,12 +219,13 @@ pub async fn run_function(
         .map(|i| {
             let id = format!("req-{i}");
             let (_, s, d) = started.iter().find(|(sid, _, _)| *sid == id)?;
-            let (_, outcome, finished) = answers.iter().find(|(aid, _, _)| *aid == id || aid == "init")?;
+            let answer = answers.iter().find(|a| a.id == id || a.id == "init")?;
             Some(InvocationResult {
-                outcome: outcome.clone(),
+                outcome: answer.outcome.clone(),
                 started: *s,
                 deadline: *d,
-                finished: *finished,
+                finished: answer.finished,
+                cpu: answer.cpu,
             })
         })
         .collect();
@@ -210,6 +243,20 @@ fn read_peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The CPU time a process has used so far, user and kernel, summed over its threads: the
+/// scheduler's own account in nanoseconds (`/proc/<pid>/task/<tid>/schedstat`), finer than the
+/// clock ticks of `stat`. A thread that already ended is not counted (tokio keeps its blocking
+/// threads alive for ten seconds).
+fn read_cpu_time(pid: u32) -> Option<Duration> {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = Duration::ZERO;
+    for thread in threads.flatten() {
+        let schedstat = std::fs::read_to_string(thread.path().join("schedstat")).ok()?;
+        total += Duration::from_nanos(schedstat.split_whitespace().next()?.parse().ok()?);
+    }
+    Some(total)
 }
 
 fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R) -> tokio::task::JoinHandle<Vec<String>> {

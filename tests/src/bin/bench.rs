@@ -216,16 +216,18 @@ async fn main() {
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | CPU time to answer (ms), × floor | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | warm, CPU time per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
+    let mut floor_cpu = f64::NAN;
     for subject in &subjects {
         // Per cold run: total, round trips at the proxy, round trips in the function.
         let mut cold: Vec<(f64, f64, f64)> = Vec::new();
         let mut rss = Vec::new();
         let mut calls = Vec::new();
         let mut sdk = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..COLD_RUNS {
             let before = local.calls().await.len();
             let r = run(subject, 1).await;
@@ -241,6 +243,7 @@ async fn main() {
             rss.extend(r.peak_rss_kib);
             calls.push(made.len());
             sdk.extend(sdk_ms_per_call(&r, 0));
+            cpu.push(result.cpu.map_or(f64::NAN, ms));
         }
         let warm_run = run(subject, WARM_EVENTS).await;
         let warm: Vec<(f64, f64, f64)> = warm_run
@@ -257,15 +260,27 @@ async fn main() {
                 )
             })
             .collect();
+        // CPU time per warm event: what the process used between one answer and the next.
+        let warm_cpu: Vec<f64> = warm_run
+            .results
+            .iter()
+            .map(|r| r.as_ref().and_then(|r| r.cpu).map_or(f64::NAN, ms))
+            .collect::<Vec<_>>()
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .collect();
+        let warm_cpu = warm_cpu.iter().sum::<f64>() / warm_cpu.len().max(1) as f64;
         let mean = |f: fn(&(f64, f64, f64)) -> f64| warm.iter().map(f).sum::<f64>() / warm.len().max(1) as f64;
         let median_of = |f: fn(&(f64, f64, f64)) -> f64| median(cold.iter().map(f).collect());
         let own_proxy = median_of(|c| c.0 - c.1);
         let own_function = median_of(|c| c.0 - c.2);
+        let cpu = median(cpu);
         if subject.name == "floor" {
             floor = own_proxy;
+            floor_cpu = cpu;
         }
         println!(
-            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {:.2} | {:.2} / {} | {:.1} / {:.1} | {} | {} / {} |",
+            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {}, {} | {:.2} | {:.2} / {} | {} | {:.1} / {:.1} | {} | {} / {} |",
             subject.label,
             median_of(|c| c.0),
             median_of(|c| c.1),
@@ -274,9 +289,12 @@ async fn main() {
             num(own_function, 1),
             own_proxy / floor,
             num(own_function / floor, 2),
+            num(cpu, 2),
+            num(cpu / floor_cpu, 2),
             mean(|e| e.0),
             mean(|e| e.1),
             num(mean(|e| e.2), 2),
+            num(warm_cpu, 3),
             median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
             median(calls.iter().map(|c| *c as f64).collect()),

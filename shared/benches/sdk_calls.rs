@@ -1,6 +1,7 @@
-//! The SDK's own time per AWS call, network excluded: each client exactly as the hooks build it
-//! (`sdk_config.rs`: retries, timeouts, the call timer), over an in-memory endpoint that answers
-//! at once with a canned body. What is left is the SDK's request pipeline: endpoint resolution,
+//! The SDK's own time per AWS call, network excluded: each client built by the hooks' own
+//! functions (`sdk_config.rs`: timeouts, the call timer) from a configuration like the one
+//! `load_sdk_config` gives on Lambda (region and keys set; the SDK's standard retries), over an
+//! in-memory endpoint that answers at once with a canned body. What is left is the SDK's request pipeline: endpoint resolution,
 //! serializing, signing, the interceptors, parsing the answer. `make bench` runs these; figures
 //! in the README.
 
@@ -18,19 +19,22 @@ use aws_smithy_types::body::SdkBody;
 use criterion::{Criterion, criterion_group, criterion_main};
 use shiftguard::aws::{cloudwatch_client, codedeploy_client, lambda_client};
 
-/// Answers every request at once with `body` (and `content-type`).
+/// Answers every request at once with `body`, `content-type` and, for smithy-rpc-v2-cbor
+/// (CloudWatch), the protocol's header.
 #[derive(Debug, Clone)]
 struct CannedEndpoint {
     body: &'static [u8],
     content_type: &'static str,
+    smithy_protocol: Option<&'static str>,
 }
 
 impl HttpConnector for CannedEndpoint {
     fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
         let mut answer = HttpResponse::new(200.try_into().unwrap(), SdkBody::from(self.body));
         answer.headers_mut().insert("content-type", self.content_type);
-        // CloudWatch's smithy-rpc-v2-cbor answers carry the protocol's header.
-        answer.headers_mut().insert("smithy-protocol", "rpc-v2-cbor");
+        if let Some(protocol) = self.smithy_protocol {
+            answer.headers_mut().insert("smithy-protocol", protocol);
+        }
         HttpConnectorFuture::ready(Ok(answer))
     }
 }
@@ -41,8 +45,7 @@ impl HttpClient for CannedEndpoint {
     }
 }
 
-/// The configuration `load_sdk_config` gives on Lambda (region and keys from the environment),
-/// over `endpoint`.
+/// Region and keys set, as on Lambda, over `endpoint`.
 fn sdk_over(endpoint: CannedEndpoint) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -69,6 +72,7 @@ fn calls(c: &mut Criterion) {
     let codedeploy = codedeploy_client(&sdk_over(CannedEndpoint {
         body: DEPLOYMENT,
         content_type: "application/x-amz-json-1.1",
+        smithy_protocol: None,
     }));
     c.bench_function("sdk/codedeploy_get_deployment", |b| {
         b.iter(|| {
@@ -84,6 +88,7 @@ fn calls(c: &mut Criterion) {
     let reporter = codedeploy_client(&sdk_over(CannedEndpoint {
         body: br#"{"lifecycleEventHookExecutionId":"exec-1"}"#,
         content_type: "application/x-amz-json-1.1",
+        smithy_protocol: None,
     }));
     c.bench_function("sdk/codedeploy_put_hook_status", |b| {
         b.iter(|| {
@@ -102,6 +107,7 @@ fn calls(c: &mut Criterion) {
     let lambda = lambda_client(&sdk_over(CannedEndpoint {
         body: br#"{"statusCode":200,"body":"{\"status\":\"UP\"}"}"#,
         content_type: "application/json",
+        smithy_protocol: None,
     }));
     c.bench_function("sdk/lambda_invoke", |b| {
         b.iter(|| {
@@ -121,6 +127,7 @@ fn calls(c: &mut Criterion) {
     let cloudwatch = cloudwatch_client(&sdk_over(CannedEndpoint {
         body: &[0xa0],
         content_type: "application/cbor",
+        smithy_protocol: Some("rpc-v2-cbor"),
     }));
     c.bench_function("sdk/cloudwatch_get_metric_data", |b| {
         b.iter(|| {

@@ -4,14 +4,14 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Method;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::http_server::{reply, serve};
 
@@ -125,15 +125,16 @@ pub async fn run_function(
     let (tx, mut rx) = mpsc::unbounded_channel::<Answer>();
     let handler_state = state.clone();
     // The process, once started: an answer is stamped with its CPU time before it is
-    // acknowledged, while the process waits for the acknowledgement.
-    let pid = Arc::new(OnceLock::<u32>::new());
-    let handler_pid = pid.clone();
+    // acknowledged, while the process waits for the acknowledgement. Nothing is answered before
+    // the pid is known, so every answer can be stamped.
+    let (pid_tx, pid_rx) = watch::channel(None::<u32>);
     let server = serve(Arc::new(move |parts, body| {
         let state = handler_state.clone();
         let tx = tx.clone();
-        let pid = handler_pid.clone();
+        let mut pid = pid_rx.clone();
         Box::pin(async move {
             let path = parts.uri.path().to_string();
+            let known = pid.wait_for(Option::is_some).await.ok().and_then(|p| *p);
             if parts.method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
                 let next = state.lock().unwrap().queue.pop_front();
                 let Some(p) = next else {
@@ -157,7 +158,7 @@ pub async fn run_function(
                     .unwrap();
             }
             // Read only for answers: the stand-in's own work must not delay handing out events.
-            let cpu = pid.get().and_then(|pid| read_cpu_time(*pid));
+            let cpu = known.and_then(read_cpu_time);
             let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
                 if let Some(id) = rest.strip_suffix("/response") {
@@ -187,9 +188,7 @@ pub async fn run_function(
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
-    if let Some(id) = child.id() {
-        let _ = pid.set(id);
-    }
+    pid_tx.send_replace(child.id());
     let stdout = collect_lines(child.stdout.take().expect("piped stdout"));
     let stderr = collect_lines(child.stderr.take().expect("piped stderr"));
 
@@ -247,16 +246,18 @@ fn read_peak_rss_kib(pid: u32) -> Option<u64> {
 
 /// The CPU time a process has used so far, user and kernel, summed over its threads: the
 /// scheduler's own account in nanoseconds (`/proc/<pid>/task/<tid>/schedstat`), finer than the
-/// clock ticks of `stat`. A thread that already ended is not counted (tokio keeps its blocking
-/// threads alive for ten seconds).
+/// clock ticks of `stat`. A thread that already ended is not counted (the functions run on one
+/// thread; tokio keeps its blocking threads alive for ten seconds), nor one that ends while it
+/// is read. `None` where /proc does not tell, or tells nothing (a kernel without sched_info
+/// reports zeros).
 fn read_cpu_time(pid: u32) -> Option<Duration> {
-    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = Duration::ZERO;
-    for thread in threads.flatten() {
-        let schedstat = std::fs::read_to_string(thread.path().join("schedstat")).ok()?;
-        total += Duration::from_nanos(schedstat.split_whitespace().next()?.parse().ok()?);
-    }
-    Some(total)
+    let nanos: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+        .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
+        .filter_map(|schedstat| schedstat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    (nanos > 0).then(|| Duration::from_nanos(nanos))
 }
 
 fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R) -> tokio::task::JoinHandle<Vec<String>> {

@@ -216,7 +216,7 @@ async fn main() {
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | CPU time to answer (ms), × floor | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | warm, CPU time per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | CPU time to answer (ms) / × floor | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | warm, CPU time per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
@@ -280,7 +280,7 @@ async fn main() {
             floor_cpu = cpu;
         }
         println!(
-            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {}, {} | {:.2} | {:.2} / {} | {} | {:.1} / {:.1} | {} | {} / {} |",
+            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {} / {} | {:.2} | {:.2} / {} | {} | {:.1} / {:.1} | {} | {} / {} |",
             subject.label,
             median_of(|c| c.0),
             median_of(|c| c.1),

@@ -85,7 +85,7 @@ test: fmt clippy lint venv bins
 bench: venv
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) run --release --quiet -p shiftguard-e2e --bin bench
-	$(CARGO) bench -p shiftguard --benches
+	$(CARGO) bench -p shiftguard --bench core --bench sdk_calls
 	@if [ -d .aws-sam/build ]; then $(SAM_VENV)/bin/python tools/check_bootstraps.py; else echo "arm64 sizes: run make build first"; fi
 
 demo: venv bins

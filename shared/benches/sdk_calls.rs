@@ -1,52 +1,29 @@
 //! The SDK's own time per AWS call, network excluded: each client built by the hooks' own
 //! functions (`sdk_config.rs`: timeouts, the call timer) from a configuration like the one
 //! `load_sdk_config` gives on Lambda (region and keys set; the SDK's standard retries), over an
-//! in-memory endpoint that answers at once with a canned body. What is left is the SDK's request pipeline: endpoint resolution,
-//! serializing, signing, the interceptors, parsing the answer. `make bench` runs these; figures
-//! in the README.
+//! in-memory endpoint that answers at once with a canned body. What is left is the SDK's
+//! request pipeline: endpoint resolution, serializing, signing, the interceptors, parsing the
+//! answer. `make bench` runs these; figures in the README.
 
 use std::hint::black_box;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_codedeploy::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
+use aws_smithy_http_client::test_util::infallible_client_fn;
 use criterion::{Criterion, criterion_group, criterion_main};
 use shiftguard::aws::{cloudwatch_client, codedeploy_client, lambda_client};
 
-/// Answers every request at once with `body`, `content-type` and, for smithy-rpc-v2-cbor
-/// (CloudWatch), the protocol's header.
-#[derive(Debug, Clone)]
-struct CannedEndpoint {
-    body: &'static [u8],
-    content_type: &'static str,
-    smithy_protocol: Option<&'static str>,
-}
-
-impl HttpConnector for CannedEndpoint {
-    fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
-        let mut answer = HttpResponse::new(200.try_into().unwrap(), SdkBody::from(self.body));
-        answer.headers_mut().insert("content-type", self.content_type);
-        if let Some(protocol) = self.smithy_protocol {
-            answer.headers_mut().insert("smithy-protocol", protocol);
+/// Region and keys set, as on Lambda, over an endpoint that answers every request at once with
+/// `body` and `headers`.
+fn sdk_answering(body: &'static [u8], headers: &'static [(&'static str, &'static str)]) -> SdkConfig {
+    let endpoint = infallible_client_fn(move |_| {
+        let mut answer = http::Response::builder().status(200);
+        for (name, value) in headers {
+            answer = answer.header(*name, *value);
         }
-        HttpConnectorFuture::ready(Ok(answer))
-    }
-}
-
-impl HttpClient for CannedEndpoint {
-    fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
-    }
-}
-
-/// Region and keys set, as on Lambda, over `endpoint`.
-fn sdk_over(endpoint: CannedEndpoint) -> SdkConfig {
+        answer.body(body).expect("a canned answer")
+    });
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
@@ -57,9 +34,14 @@ fn sdk_over(endpoint: CannedEndpoint) -> SdkConfig {
             None,
             "bench",
         )))
-        .http_client(SharedHttpClient::new(endpoint))
+        .http_client(endpoint)
         .build()
 }
+
+const AWS_JSON: &[(&str, &str)] = &[("content-type", "application/x-amz-json-1.1")];
+const REST_JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+/// CloudWatch's smithy-rpc-v2-cbor answers carry the protocol's header.
+const CBOR: &[(&str, &str)] = &[("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")];
 
 const DEPLOYMENT: &[u8] = br#"{"deploymentInfo":{"applicationName":"app","deploymentGroupName":"app-dg","deploymentId":"d-BENCH0001","status":"InProgress","computePlatform":"Lambda","createTime":1.7645e9,"revision":{"revisionType":"AppSpecContent","appSpecContent":{"sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}}}"#;
 
@@ -69,11 +51,7 @@ fn calls(c: &mut Criterion) {
         .build()
         .unwrap();
 
-    let codedeploy = codedeploy_client(&sdk_over(CannedEndpoint {
-        body: DEPLOYMENT,
-        content_type: "application/x-amz-json-1.1",
-        smithy_protocol: None,
-    }));
+    let codedeploy = codedeploy_client(&sdk_answering(DEPLOYMENT, AWS_JSON));
     c.bench_function("sdk/codedeploy_get_deployment", |b| {
         b.iter(|| {
             rt.block_on(
@@ -85,11 +63,10 @@ fn calls(c: &mut Criterion) {
             .unwrap()
         })
     });
-    let reporter = codedeploy_client(&sdk_over(CannedEndpoint {
-        body: br#"{"lifecycleEventHookExecutionId":"exec-1"}"#,
-        content_type: "application/x-amz-json-1.1",
-        smithy_protocol: None,
-    }));
+    let reporter = codedeploy_client(&sdk_answering(
+        br#"{"lifecycleEventHookExecutionId":"exec-1"}"#,
+        AWS_JSON,
+    ));
     c.bench_function("sdk/codedeploy_put_hook_status", |b| {
         b.iter(|| {
             rt.block_on(
@@ -104,11 +81,10 @@ fn calls(c: &mut Criterion) {
         })
     });
 
-    let lambda = lambda_client(&sdk_over(CannedEndpoint {
-        body: br#"{"statusCode":200,"body":"{\"status\":\"UP\"}"}"#,
-        content_type: "application/json",
-        smithy_protocol: None,
-    }));
+    let lambda = lambda_client(&sdk_answering(
+        br#"{"statusCode":200,"body":"{\"status\":\"UP\"}"}"#,
+        REST_JSON,
+    ));
     c.bench_function("sdk/lambda_invoke", |b| {
         b.iter(|| {
             rt.block_on(
@@ -124,11 +100,7 @@ fn calls(c: &mut Criterion) {
     });
 
     // An empty CBOR map: a GetMetricData answer with no results.
-    let cloudwatch = cloudwatch_client(&sdk_over(CannedEndpoint {
-        body: &[0xa0],
-        content_type: "application/cbor",
-        smithy_protocol: Some("rpc-v2-cbor"),
-    }));
+    let cloudwatch = cloudwatch_client(&sdk_answering(&[0xa0], CBOR));
     c.bench_function("sdk/cloudwatch_get_metric_data", |b| {
         b.iter(|| {
             use aws_sdk_cloudwatch::primitives::DateTime;

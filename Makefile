@@ -3,8 +3,9 @@
 #   make test   installs what is missing, then runs every check and test
 # Python tools live in project venvs, pinned: .venv (tests/aws/requirements.txt: moto),
 # .venv-lint (tools/lint-requirements.txt: cfn-lint, checkov) and .venv-sam
-# (tools/sam-requirements.txt: aws-sam-cli, cargo-lambda, ziglang). checkov and aws-sam-cli pin
-# different boto3 versions, hence two venvs.
+# (tools/sam-requirements.txt: aws-sam-cli, cargo-lambda, ziglang, and aws-sam-translator and
+# parliament for tools/iam_audit.py). checkov and aws-sam-cli pin different boto3 versions, hence
+# two venvs.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -40,10 +41,14 @@ $(SAM_STAMP): tools/sam-requirements.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/sam-requirements.txt
 	@rm -f $(SAM_VENV)/.installed-* && touch $@
 
+# iam_audit.py: the template through AWS's SAM translator (100- and 128-character stack names),
+# hook FunctionNames within Lambda's 64 characters, and every generated IAM policy through
+# parliament and a strict ARN-format check; exceptions in tools/iam-audit-exceptions.yaml.
 lint: $(LINT_STAMP) $(SAM_STAMP)
 	$(LINT_VENV)/bin/cfn-lint template.yaml
 	$(LINT_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact
 	$(SAM_ENV) sam validate --lint
+	$(SAM_ENV) $(SAM_VENV)/bin/python tools/iam_audit.py
 
 arm64-target:
 	@rustup target list --installed | grep -qx 'aarch64-unknown-linux-gnu' || rustup target add aarch64-unknown-linux-gnu

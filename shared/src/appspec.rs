@@ -2,6 +2,13 @@
 //!
 //! Lambda resources give `Name`, `Alias`, `CurrentVersion`, `TargetVersion`;
 //! ECS resources give `TaskDefinition` and `LoadBalancerInfo.ContainerName/ContainerPort`.
+//!
+//! Keys are matched whatever their case, because AWS writes them both ways: the CodeDeploy user
+//! guide's AppSpec structure for Lambda uses `resources`, `properties`, `currentversion`,
+//! `targetversion` (<https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html>),
+//! its examples `Resources`, `Properties`, `CurrentVersion`, `TargetVersion`
+//! (<https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-example.html>).
+//! Two keys of one map that differ only in case are refused as ambiguous.
 
 use serde_json::Value;
 use thiserror::Error;
@@ -19,6 +26,8 @@ pub enum AppSpecError {
     TooLarge(usize),
     #[error("the AppSpec is neither valid JSON nor valid YAML: {0}")]
     Syntax(String),
+    #[error("the AppSpec has both `{0}` and `{1}`; keys are matched whatever their case, so one of them must go")]
+    AmbiguousKey(String, String),
     #[error("the AppSpec has no `Resources` list")]
     NoResources,
     #[error("the AppSpec lists {0} resources; a Lambda or ECS deployment has exactly one")]
@@ -46,8 +55,10 @@ pub fn parse_appspec(content: &str) -> Result<DeploymentTarget, AppSpecError> {
         return Err(AppSpecError::Empty);
     }
     let doc = parse_document(content)?;
-    let resources = doc
-        .get("Resources")
+    if let Some((a, b)) = case_clash(&doc) {
+        return Err(AppSpecError::AmbiguousKey(a, b));
+    }
+    let resources = key(&doc, "Resources")
         .and_then(Value::as_array)
         .filter(|r| !r.is_empty())
         .ok_or(AppSpecError::NoResources)?;
@@ -59,8 +70,8 @@ pub fn parse_appspec(content: &str) -> Result<DeploymentTarget, AppSpecError> {
         .as_object()
         .and_then(|m| m.iter().next())
         .ok_or(AppSpecError::NoResources)?;
-    let kind = body.get("Type").and_then(Value::as_str).unwrap_or_default();
-    let props = body.get("Properties").unwrap_or(&Value::Null);
+    let kind = key(body, "Type").and_then(Value::as_str).unwrap_or_default();
+    let props = key(body, "Properties").unwrap_or(&Value::Null);
     match kind {
         "AWS::Lambda::Function" => lambda_target(resource, props).map(DeploymentTarget::Lambda),
         "AWS::ECS::Service" => ecs_target(resource, props).map(DeploymentTarget::Ecs),
@@ -72,6 +83,31 @@ pub fn parse_appspec(content: &str) -> Result<DeploymentTarget, AppSpecError> {
             resource: resource.clone(),
             kind: other.to_string(),
         }),
+    }
+}
+
+/// The value of `name` in a map, whatever the case of the key.
+fn key<'a>(map: &'a Value, name: &str) -> Option<&'a Value> {
+    map.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Two keys of one map, anywhere in the document, that differ only in case.
+fn case_clash(v: &Value) -> Option<(String, String)> {
+    match v {
+        Value::Object(m) => {
+            let keys: Vec<&String> = m.keys().collect();
+            for (i, a) in keys.iter().enumerate() {
+                if let Some(b) = keys[i + 1..].iter().find(|b| b.eq_ignore_ascii_case(a)) {
+                    return Some((a.to_string(), b.to_string()));
+                }
+            }
+            m.values().find_map(case_clash)
+        }
+        Value::Array(items) => items.iter().find_map(case_clash),
+        _ => None,
     }
 }
 
@@ -94,8 +130,7 @@ fn scalar(v: &Value) -> Option<String> {
 }
 
 fn required(resource: &str, props: &Value, field: &'static str) -> Result<String, AppSpecError> {
-    props
-        .get(field)
+    key(props, field)
         .and_then(scalar)
         .ok_or_else(|| AppSpecError::MissingField {
             resource: resource.to_string(),
@@ -111,7 +146,7 @@ fn lambda_target(resource: &str, props: &Value) -> Result<LambdaTarget, AppSpecE
         field: "TargetVersion",
         problem: format!("`{target}` is not a published version number or version ARN"),
     })?;
-    let current_version = match props.get("CurrentVersion").and_then(scalar) {
+    let current_version = match key(props, "CurrentVersion").and_then(scalar) {
         None => None,
         Some(v) => Some(plain_version(&v).ok_or_else(|| AppSpecError::InvalidField {
             resource: resource.to_string(),
@@ -121,7 +156,7 @@ fn lambda_target(resource: &str, props: &Value) -> Result<LambdaTarget, AppSpecE
     };
     Ok(LambdaTarget {
         function_name: function_name_of(&name),
-        alias: props.get("Alias").and_then(scalar),
+        alias: key(props, "Alias").and_then(scalar),
         current_version,
         target_version,
     })
@@ -129,7 +164,7 @@ fn lambda_target(resource: &str, props: &Value) -> Result<LambdaTarget, AppSpecE
 
 fn ecs_target(resource: &str, props: &Value) -> Result<EcsTarget, AppSpecError> {
     let task_definition = required(resource, props, "TaskDefinition")?;
-    let lb = props.get("LoadBalancerInfo").unwrap_or(&Value::Null);
+    let lb = key(props, "LoadBalancerInfo").unwrap_or(&Value::Null);
     let container_name = required(resource, lb, "ContainerName")?;
     let port = required(resource, lb, "ContainerPort")?;
     let container_port = port
@@ -191,6 +226,28 @@ mod tests {
                 container_name: "web".into(),
                 container_port: 8080,
             })
+        );
+    }
+
+    /// The Lambda AppSpec as the CodeDeploy user guide's structure page writes it, lower case.
+    #[test]
+    fn reads_the_lowercase_keys_of_aws_own_lambda_template() {
+        let spec = include_str!("../tests/fixtures/appspec-lambda-lowercase.yaml");
+        let t = lambda(parse_appspec(spec).unwrap());
+        assert_eq!(t.function_name, "myLambdaFunction");
+        assert_eq!(t.alias.as_deref(), Some("myLambdaFunctionAlias"));
+        assert_eq!(t.current_version.as_deref(), Some("1"));
+        assert_eq!(t.target_version, "2");
+    }
+
+    #[test]
+    fn keys_that_differ_only_in_case_are_ambiguous() {
+        let spec = r#"{"Resources":[{"fn":{"Type":"AWS::Lambda::Function","Properties":{"Name":"a","name":"b","TargetVersion":"2"}}}]}"#;
+        let err = parse_appspec(spec).unwrap_err();
+        assert!(matches!(err, AppSpecError::AmbiguousKey(..)), "{err}");
+        assert!(
+            err.to_string().contains("`Name`") && err.to_string().contains("`name`"),
+            "{err}"
         );
     }
 

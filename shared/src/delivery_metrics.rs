@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::deployment::DeploymentStatus;
 use crate::ports::DeploymentSummary;
 
 /// From creation to completion (or to `now`, where CodeDeploy has not stamped it yet).
@@ -12,10 +13,6 @@ pub fn deployment_duration(
     now: SystemTime,
 ) -> Option<Duration> {
     created.and_then(|c| completed.unwrap_or(now).duration_since(c).ok())
-}
-
-fn failed(status: &str) -> bool {
-    matches!(status, "Failed" | "Stopped")
 }
 
 /// After a success completed at `restored_at`: the time since the first of the unbroken run of
@@ -30,10 +27,10 @@ pub fn time_to_restore(
         .iter()
         .filter(|d| d.deployment_id != this_id)
         .filter(|d| d.completed_at.is_some_and(|t| t <= restored_at))
-        .filter(|d| failed(&d.status) || d.status == "Succeeded")
+        .filter(|d| d.status.is_unsuccessful() || d.status == DeploymentStatus::Succeeded)
         .collect();
     earlier.sort_by_key(|d| std::cmp::Reverse(d.completed_at));
-    let first_failure = earlier.iter().take_while(|d| failed(&d.status)).last()?;
+    let first_failure = earlier.iter().take_while(|d| d.status.is_unsuccessful()).last()?;
     let since = first_failure.completed_at?;
     Some((
         restored_at.duration_since(since).unwrap_or(Duration::ZERO),
@@ -67,10 +64,10 @@ mod tests {
     #[test]
     fn restore_counts_from_the_first_failure_of_the_run() {
         let history = [
-            summary("ok", "Succeeded", None, Some(t(0))),
-            summary("f1", "Failed", None, Some(t(100))),
-            summary("f2", "Stopped", None, Some(t(200))),
-            summary("now", "Succeeded", None, Some(t(500))),
+            summary("ok", DeploymentStatus::Succeeded, None, Some(t(0))),
+            summary("f1", DeploymentStatus::Failed, None, Some(t(100))),
+            summary("f2", DeploymentStatus::Stopped, None, Some(t(200))),
+            summary("now", DeploymentStatus::Succeeded, None, Some(t(500))),
         ];
         assert_eq!(
             time_to_restore("now", t(500), &history),
@@ -81,8 +78,8 @@ mod tests {
     #[test]
     fn nothing_to_restore_after_a_success_or_without_history() {
         let history = [
-            summary("f1", "Failed", None, Some(t(100))),
-            summary("ok", "Succeeded", None, Some(t(200))),
+            summary("f1", DeploymentStatus::Failed, None, Some(t(100))),
+            summary("ok", DeploymentStatus::Succeeded, None, Some(t(200))),
         ];
         assert_eq!(time_to_restore("now", t(500), &history), None);
         assert_eq!(time_to_restore("now", t(500), &[]), None);
@@ -91,9 +88,9 @@ mod tests {
     #[test]
     fn running_and_later_deployments_are_ignored() {
         let history = [
-            summary("f1", "Failed", None, Some(t(100))),
-            summary("running", "InProgress", None, None),
-            summary("later", "Failed", None, Some(t(900))),
+            summary("f1", DeploymentStatus::Failed, None, Some(t(100))),
+            summary("running", DeploymentStatus::InProgress, None, None),
+            summary("later", DeploymentStatus::Failed, None, Some(t(900))),
         ];
         assert_eq!(
             time_to_restore("now", t(500), &history),
@@ -103,8 +100,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn restore_is_never_longer_than_the_history(entries in proptest::collection::vec((0u64..1000, prop_oneof![Just("Failed"), Just("Stopped"), Just("Succeeded"), Just("InProgress")]), 0..20)) {
-            let history: Vec<_> = entries.iter().enumerate().map(|(i, (at, s))| summary(&i.to_string(), s, None, Some(t(*at)))).collect();
+        fn restore_is_never_longer_than_the_history(entries in proptest::collection::vec((0u64..1000, prop_oneof![Just(DeploymentStatus::Failed), Just(DeploymentStatus::Stopped), Just(DeploymentStatus::Succeeded), Just(DeploymentStatus::InProgress)]), 0..20)) {
+            let history: Vec<_> = entries.iter().enumerate().map(|(i, (at, s))| summary(&i.to_string(), s.clone(), None, Some(t(*at)))).collect();
             if let Some((ttr, _)) = time_to_restore("now", t(1000), &history) {
                 prop_assert!(ttr <= Duration::from_secs(1000));
             }

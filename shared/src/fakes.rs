@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
+use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::ports::{DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError, ReportError};
 use crate::verdict::Status;
 
@@ -16,15 +17,16 @@ pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
 /// A user's Lambda deployment in `status`, created and completed when given.
 pub fn summary(
     id: &str,
-    status: &str,
+    status: DeploymentStatus,
     created_at: Option<SystemTime>,
     completed_at: Option<SystemTime>,
 ) -> DeploymentSummary {
     DeploymentSummary {
         deployment_id: id.into(),
-        status: status.into(),
-        creator: "user".into(),
-        compute_platform: "Lambda".into(),
+        status,
+        creator: Creator::User,
+        rollback_of: None,
+        compute_platform: ComputePlatform::Lambda,
         created_at,
         completed_at,
     }
@@ -115,10 +117,10 @@ impl DeploymentReader for FixedDeployment {
         Ok(DeploymentInfo {
             application: "orders".into(),
             deployment_group: "orders-dg".into(),
-            compute_platform: "Lambda".into(),
+            compute_platform: ComputePlatform::Lambda,
             created_at: self.created_at,
             completed_at: None,
-            status: "InProgress".into(),
+            status: DeploymentStatus::InProgress,
             appspec: self.appspec.clone(),
         })
     }

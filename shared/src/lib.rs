@@ -15,6 +15,7 @@ pub mod call_time;
 pub mod check;
 pub mod decision_record;
 pub mod delivery_metrics;
+pub mod deployment;
 pub mod deployment_event;
 pub mod deployment_group;
 pub mod emf;

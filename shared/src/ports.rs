@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
+use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::deployment_group::GroupRef;
 use crate::metric_query::{MetricQuery, MetricWindow};
 use crate::verdict::Status;
@@ -37,16 +38,28 @@ pub enum ReportError {
     Failed(String),
 }
 
+/// An AWS call that failed: the operation, what AWS (or the network) said, and whether trying
+/// again later may help (throttling, a 5xx, a timeout or a dropped connection) or not (a refusal
+/// such as AccessDenied or a validation error, which a retry only repeats).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{operation} failed: {message}")]
+pub struct AwsError {
+    pub operation: String,
+    pub message: String,
+    pub retryable: bool,
+}
+
 /// What a hook needs to know about a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentInfo {
     pub application: String,
     pub deployment_group: String,
-    pub compute_platform: String,
+    pub compute_platform: ComputePlatform,
     pub created_at: Option<SystemTime>,
     pub completed_at: Option<SystemTime>,
-    pub status: String,
-    /// The AppSpec content (JSON or YAML), from the revision or `GetApplicationRevision`.
+    pub status: DeploymentStatus,
+    /// The AppSpec content (JSON or YAML): inline in the revision, from `GetApplicationRevision`,
+    /// or from the S3 object the revision names.
     pub appspec: String,
 }
 
@@ -54,12 +67,20 @@ pub struct DeploymentInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentSummary {
     pub deployment_id: String,
-    pub status: String,
-    /// `user`, `autoscaling`, `autoRollback` (CodeDeploy's own rollback), …
-    pub creator: String,
-    pub compute_platform: String,
+    pub status: DeploymentStatus,
+    pub creator: Creator,
+    /// `rollbackInfo.rollbackTriggeringDeploymentId`: the deployment this one rolls back.
+    pub rollback_of: Option<String>,
+    pub compute_platform: ComputePlatform,
     pub created_at: Option<SystemTime>,
     pub completed_at: Option<SystemTime>,
+}
+
+impl DeploymentSummary {
+    /// CodeDeploy's or CloudFormation's own rollback, not a release.
+    pub fn is_rollback(&self) -> bool {
+        crate::deployment::is_rollback(&self.creator, self.rollback_of.as_deref())
+    }
 }
 
 /// Reads a deployment and its AppSpec.
@@ -72,11 +93,17 @@ pub enum LookupError {
     #[error("deployment {0} does not exist in this account and region")]
     NoSuchDeployment(String),
     #[error(
-        "the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecContent revisions (set TARGET_FUNCTION and TARGET_VERSION to name the target instead)"
+        "the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecs given inline (AppSpecContent or String) or as a YAML or JSON object in S3"
     )]
     UnsupportedRevision { deployment_id: String, kind: String },
-    #[error("{0}")]
-    Aws(String),
+    #[error("the AppSpec of deployment {deployment_id} at {location} is {size} bytes, more than the {max} bytes shiftguard reads", max = crate::appspec::MAX_APPSPEC_BYTES)]
+    AppSpecTooLarge {
+        deployment_id: String,
+        location: String,
+        size: u64,
+    },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// Invokes a Lambda function synchronously.
@@ -86,7 +113,7 @@ pub trait FunctionInvoker: Send + Sync {
         function: &str,
         qualifier: Option<&str>,
         payload: Vec<u8>,
-    ) -> impl Future<Output = Result<Invocation, String>> + Send;
+    ) -> impl Future<Output = Result<Invocation, AwsError>> + Send;
 }
 
 /// The result of a RequestResponse invocation.
@@ -122,15 +149,34 @@ pub trait MetricReader: Send + Sync {
         &self,
         queries: &[MetricQuery],
         window: MetricWindow,
-    ) -> impl Future<Output = Result<MetricData, String>> + Send;
+    ) -> impl Future<Output = Result<MetricData, MetricReadError>> + Send;
 }
 
 /// The values of each query by its id (a query without datapoints may be missing), and how many
-/// `GetMetricData` requests it took (pages included).
+/// `GetMetricData` requests it took (pages included). Only results whose `StatusCode` was
+/// `Complete` (after following every `PartialData` page) are here.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricData {
     pub values: BTreeMap<String, Vec<f64>>,
     pub requests: usize,
+}
+
+/// Why metrics could not be read. A result that CloudWatch did not mark `Complete` is never
+/// passed on as "no datapoints".
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum MetricReadError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// A `MetricDataResult` came back `Forbidden` or `InternalError` (or a status this build
+    /// does not know): its datapoints are unknown, not zero.
+    #[error("GetMetricData could not read `{query}`: its StatusCode is {status}{}", if .messages.is_empty() { String::new() } else { format!(" ({})", .messages) })]
+    Incomplete {
+        query: String,
+        status: String,
+        messages: String,
+    },
+    #[error("GetMetricData returned more than {0} pages; narrow WINDOW_MINUTES or METRIC_CHECKS")]
+    TooManyPages(usize),
 }
 
 /// Lists, stops and reads the deployments of a group.
@@ -140,18 +186,18 @@ pub trait DeploymentControl: Send + Sync {
     fn list(
         &self,
         group: &GroupRef,
-        statuses: &[&str],
+        statuses: &[DeploymentStatus],
         created_after: Option<SystemTime>,
-    ) -> impl Future<Output = Result<Vec<String>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// `StopDeployment` with `autoRollbackEnabled = true`.
-    fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, String>> + Send;
+    fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, AwsError>> + Send;
 
     /// `BatchGetDeployments`, in batches as the API allows.
     fn summaries(
         &self,
         deployment_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<DeploymentSummary>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<DeploymentSummary>, AwsError>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +209,7 @@ pub enum StopOutcome {
 
 /// Reads the tags of a CloudWatch alarm.
 pub trait AlarmTagReader: Send + Sync {
-    fn tags(&self, alarm_arn: &str) -> impl Future<Output = Result<BTreeMap<String, String>, String>> + Send;
+    fn tags(&self, alarm_arn: &str) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send;
 }
 
 /// Points a Lambda alias at one version, all traffic, routing cleared.
@@ -173,5 +219,5 @@ pub trait AliasUpdater: Send + Sync {
         function: &str,
         alias: &str,
         version: &str,
-    ) -> impl Future<Output = Result<(), String>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }

@@ -154,13 +154,17 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
+    use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
     use shiftguard::deployment_group::{GroupRef, RollbackTargets};
     use shiftguard::fakes;
-    use shiftguard::ports::{DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
+    use shiftguard::ports::{AwsError, DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
     use std::sync::Mutex;
     use std::time::{Duration, SystemTime};
 
-    /// An in-memory CodeDeploy: deployments by group with their status.
+    /// An in-memory CodeDeploy: deployments by group with their status. A stop with rollback
+    /// starts CodeDeploy's rollback deployment in the group, as AWS does ("CodeDeploy rolls back
+    /// deployments by redeploying a previously deployed revision [...] as a new deployment":
+    /// <https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html>).
     #[derive(Default)]
     struct FakeCodeDeploy {
         deployments: Mutex<Vec<(GroupRef, DeploymentSummary)>>,
@@ -171,29 +175,34 @@ mod tests {
         async fn list(
             &self,
             g: &GroupRef,
-            statuses: &[&str],
+            statuses: &[DeploymentStatus],
             _after: Option<SystemTime>,
-        ) -> Result<Vec<String>, String> {
+        ) -> Result<Vec<String>, AwsError> {
             Ok(self
                 .deployments
                 .lock()
                 .unwrap()
                 .iter()
-                .filter(|(dg, d)| dg == g && statuses.contains(&d.status.as_str()))
+                .filter(|(dg, d)| dg == g && statuses.contains(&d.status))
                 .map(|(_, d)| d.deployment_id.clone())
                 .collect())
         }
-        async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, String> {
+        async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
             self.stops.lock().unwrap().push(id.into());
             let mut all = self.deployments.lock().unwrap();
-            let d = &mut all.iter_mut().find(|(_, d)| d.deployment_id == id).unwrap().1;
-            if d.status == "Stopped" || d.status == "Succeeded" {
+            let (g, d) = &mut all.iter_mut().find(|(_, d)| d.deployment_id == id).unwrap();
+            if DeploymentStatus::FINAL.contains(&d.status) {
                 return Ok(StopOutcome::AlreadyCompleted);
             }
-            d.status = "Stopped".into();
+            d.status = DeploymentStatus::Stopped;
+            let mut rollback = fakes::summary(&format!("{id}-rollback"), DeploymentStatus::InProgress, None, None);
+            rollback.creator = Creator::CodeDeployRollback;
+            rollback.rollback_of = Some(id.to_string());
+            let g = g.clone();
+            all.push((g, rollback));
             Ok(StopOutcome::Stopped)
         }
-        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, String> {
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
             Ok(self
                 .deployments
                 .lock()
@@ -210,10 +219,10 @@ mod tests {
             Ok(DeploymentInfo {
                 application: "orders".into(),
                 deployment_group: "live".into(),
-                compute_platform: "Lambda".into(),
+                compute_platform: ComputePlatform::Lambda,
                 created_at: None,
                 completed_at: None,
-                status: "Succeeded".into(),
+                status: DeploymentStatus::Succeeded,
                 appspec: include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml").into(),
             })
         }
@@ -222,9 +231,13 @@ mod tests {
     struct Tags(Option<&'static str>);
 
     impl AlarmTagReader for Tags {
-        async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, String> {
+        async fn tags(&self, _arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
             match self.0 {
-                Some("unreadable") => Err("ListTagsForResource: AccessDenied".into()),
+                Some("unreadable") => Err(AwsError {
+                    operation: "ListTagsForResource".into(),
+                    message: "AccessDenied".into(),
+                    retryable: false,
+                }),
                 tag => Ok(tag
                     .map(|v| BTreeMap::from([(GROUP_TAG.to_string(), v.to_string())]))
                     .unwrap_or_default()),
@@ -236,7 +249,7 @@ mod tests {
     struct Aliases(Mutex<Vec<(String, String, String)>>);
 
     impl AliasUpdater for Aliases {
-        async fn point_alias(&self, f: &str, a: &str, v: &str) -> Result<(), String> {
+        async fn point_alias(&self, f: &str, a: &str, v: &str) -> Result<(), AwsError> {
             self.0.lock().unwrap().push((f.into(), a.into(), v.into()));
             Ok(())
         }
@@ -258,15 +271,15 @@ mod tests {
         cd.deployments.lock().unwrap().extend([
             (
                 group("orders", "live"),
-                fakes::summary("d-running", "InProgress", None, None),
+                fakes::summary("d-running", DeploymentStatus::InProgress, None, None),
             ),
             (
                 group("billing", "live"),
-                fakes::summary("d-other", "InProgress", None, None),
+                fakes::summary("d-other", DeploymentStatus::InProgress, None, None),
             ),
             (
                 group("catalog", "live"),
-                fakes::summary("d-baked", "Succeeded", None, fakes::secs_ago(120)),
+                fakes::summary("d-baked", DeploymentStatus::Succeeded, None, fakes::secs_ago(120)),
             ),
         ]);
         Deps {
@@ -322,25 +335,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn codedeploys_own_rollback_is_never_stopped() {
-        let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
-        d.control.deployments.lock().unwrap()[0].1.creator = "autoRollback".into();
-        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
-        assert!(d.control.stops.lock().unwrap().is_empty());
-        assert!(
-            out["groups"][0]["notes"][0]
-                .as_str()
-                .unwrap()
-                .contains("CodeDeploy's own rollback")
-        );
+    async fn codedeploys_and_cloudformations_own_rollbacks_are_never_stopped() {
+        for creator in [Creator::CodeDeployRollback, Creator::CloudFormationRollback] {
+            let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
+            d.control.deployments.lock().unwrap()[0].1.creator = creator.clone();
+            let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+            assert!(d.control.stops.lock().unwrap().is_empty(), "{creator}");
+            let note = out["groups"][0]["notes"][0].as_str().unwrap();
+            assert!(note.contains(&format!("is a rollback (creator {creator})")), "{note}");
+        }
     }
 
     #[tokio::test]
-    async fn when_fired_twice_the_second_time_should_find_nothing_left_to_stop() {
+    async fn when_fired_twice_the_second_time_should_leave_the_rollback_it_started_alone() {
         let d = deps(None, r#"{"orders-error-rate": ["orders/live"]}"#, 0);
         function_handler(&d, alarm("ALARM")).await.unwrap();
         let second = function_handler(&d, alarm("ALARM")).await.unwrap();
         assert_eq!(second["action"], "none");
+        assert_eq!(d.control.stops.lock().unwrap().as_slice(), ["d-running"]);
+        let note = second["groups"][0]["notes"][0].as_str().unwrap();
+        assert!(note.contains("d-running-rollback is a rollback"), "{note}");
+        assert!(note.contains("rolling back d-running"), "{note}");
+    }
+
+    #[tokio::test]
+    async fn a_rollback_that_succeeded_within_the_bake_window_is_never_undone() {
+        let d = deps(None, r#"{"orders-error-rate": ["catalog/live"]}"#, 10);
+        d.control.deployments.lock().unwrap()[2].1.creator = Creator::CodeDeployRollback;
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert!(d.aliases.0.lock().unwrap().is_empty());
+        assert_eq!(out["action"], "none");
+        let note = out["groups"][0]["notes"][0].as_str().unwrap();
+        assert!(note.contains("is a rollback"), "{note}");
     }
 
     #[tokio::test]

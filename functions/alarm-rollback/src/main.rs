@@ -7,8 +7,8 @@ mod rollback;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::aws::{
-    CloudWatchAdapter, CodeDeployAdapter, LambdaAdapter, cloudwatch_client, codedeploy_client, lambda_client,
-    load_sdk_config,
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, LambdaAdapter, cloudwatch_client, codedeploy_client,
+    lambda_client, load_sdk_config, s3_client,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -16,10 +16,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::AlarmRollbackConfig::from_env();
     let sdk = load_sdk_config().await;
-    let codedeploy = CodeDeployAdapter::new(codedeploy_client(&sdk));
+    let codedeploy = codedeploy_client(&sdk);
     let deps = handler::Deps {
-        control: codedeploy.clone(),
-        deployments: codedeploy,
+        control: CodeDeployAdapter::new(codedeploy.clone()),
+        deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
         tags: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         aliases: LambdaAdapter::new(lambda_client(&sdk)),
         config,

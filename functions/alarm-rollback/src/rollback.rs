@@ -5,14 +5,12 @@
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use shiftguard::deployment::{ComputePlatform, DeploymentStatus};
 use shiftguard::deployment_group::GroupRef;
 use shiftguard::env_config::TargetOverride;
 use shiftguard::ports::{AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
 use shiftguard::target::DeploymentTarget;
 use shiftguard::target_resolution::target_of;
-
-/// The statuses of a deployment that can still be stopped.
-pub const IN_FLIGHT: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
 
 /// How far back, beyond the bake window, successful deployments are looked for by creation time
 /// (a deployment completes after it is created; a week covers the slowest linear configuration).
@@ -42,18 +40,30 @@ pub struct AliasRollback {
     pub to_version: String,
 }
 
-/// CodeDeploy's own rollback deployments: never stopped (that would undo the rollback) and never
-/// rolled back again.
-pub const ROLLBACK_CREATOR: &str = "autoRollback";
+/// What to do about the newest success of a group within the bake window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BakeCandidate<'a> {
+    /// A release that succeeded at or after `since`: its alias goes back.
+    Release(&'a DeploymentSummary),
+    /// The newest success is a rollback (CodeDeploy's or CloudFormation's): the group is already
+    /// back on a previous version, and a rollback is never itself undone.
+    RolledBack(&'a DeploymentSummary),
+    None,
+}
 
-/// The most recent release (not a rollback) that succeeded at or after `since`.
-pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> Option<&DeploymentSummary> {
-    history
+/// The newest deployment that succeeded at or after `since`, and whether it is a release.
+/// Rollbacks (`DeploymentSummary::is_rollback`) are never candidates, and a release older than
+/// a rollback is not either: that rollback already undid it.
+pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> BakeCandidate<'_> {
+    let newest = history
         .iter()
-        .filter(|d| {
-            d.status == "Succeeded" && d.creator != ROLLBACK_CREATOR && d.completed_at.is_some_and(|t| t >= since)
-        })
-        .max_by_key(|d| d.completed_at)
+        .filter(|d| d.status == DeploymentStatus::Succeeded && d.completed_at.is_some_and(|t| t >= since))
+        .max_by_key(|d| d.completed_at);
+    match newest {
+        Some(d) if d.is_rollback() => BakeCandidate::RolledBack(d),
+        Some(d) => BakeCandidate::Release(d),
+        None => BakeCandidate::None,
+    }
 }
 
 pub async fn roll_back_group<C, D, A>(
@@ -72,7 +82,7 @@ where
         group: group.to_string(),
         ..GroupOutcome::default()
     };
-    let listed = match control.list(group, &IN_FLIGHT, None).await {
+    let listed = match control.list(group, &DeploymentStatus::IN_FLIGHT, None).await {
         Ok(ids) if ids.is_empty() => Ok(Vec::new()),
         Ok(ids) => control.summaries(&ids).await,
         Err(e) => Err(e),
@@ -80,27 +90,32 @@ where
     let in_flight = match listed {
         Ok(deployments) => deployments,
         Err(e) => {
-            out.errors.push(e);
+            out.errors.push(e.to_string());
             return out;
         }
     };
     for d in &in_flight {
-        if d.creator == ROLLBACK_CREATOR {
+        if d.is_rollback() {
             out.notes.push(format!(
-                "{} is CodeDeploy's own rollback; left to finish",
-                d.deployment_id
+                "{} is a rollback (creator {}{}); left to finish",
+                d.deployment_id,
+                d.creator,
+                d.rollback_of
+                    .as_deref()
+                    .map(|of| format!(", rolling back {of}"))
+                    .unwrap_or_default()
             ));
             continue;
         }
         match control.stop_with_rollback(&d.deployment_id).await {
             Ok(StopOutcome::Stopped) => out.stopped.push(d.deployment_id.clone()),
             Ok(StopOutcome::AlreadyCompleted) => out.already_completed.push(d.deployment_id.clone()),
-            Err(e) => out.errors.push(e),
+            Err(e) => out.errors.push(e.to_string()),
         }
     }
     // Something was stopped (or is rolling back): done. If everything in flight completed
     // meanwhile, a release may have just succeeded, so the bake window is still looked at.
-    if !out.stopped.is_empty() || !out.errors.is_empty() || in_flight.iter().any(|d| d.creator == ROLLBACK_CREATOR) {
+    if !out.stopped.is_empty() || !out.errors.is_empty() || in_flight.iter().any(DeploymentSummary::is_rollback) {
         return out;
     }
     if bake.is_zero() {
@@ -110,30 +125,40 @@ where
     let now = SystemTime::now();
     let since = now - bake;
     let history = match control
-        .list(group, &["Succeeded"], Some(since - CREATION_LOOKBACK))
+        .list(group, &[DeploymentStatus::Succeeded], Some(since - CREATION_LOOKBACK))
         .await
     {
         Ok(ids) if ids.is_empty() => Vec::new(),
         Ok(ids) => match control.summaries(&ids).await {
             Ok(s) => s,
             Err(e) => {
-                out.errors.push(e);
+                out.errors.push(e.to_string());
                 return out;
             }
         },
         Err(e) => {
-            out.errors.push(e);
+            out.errors.push(e.to_string());
             return out;
         }
     };
-    let Some(candidate) = bake_candidate(&history, since) else {
-        out.notes.push(format!(
-            "nothing in flight, and no deployment succeeded in the last {} minutes",
-            bake.as_secs() / 60
-        ));
-        return out;
+    let candidate = match bake_candidate(&history, since) {
+        BakeCandidate::Release(d) => d,
+        BakeCandidate::RolledBack(d) => {
+            out.notes.push(format!(
+                "the newest success within BAKE_MINUTES, {}, is a rollback (creator {}); a rollback is never undone",
+                d.deployment_id, d.creator
+            ));
+            return out;
+        }
+        BakeCandidate::None => {
+            out.notes.push(format!(
+                "nothing in flight, and no deployment succeeded in the last {} minutes",
+                bake.as_secs() / 60
+            ));
+            return out;
+        }
     };
-    if candidate.compute_platform != "Lambda" {
+    if candidate.compute_platform != ComputePlatform::Lambda {
         out.notes.push(format!(
             "deployment {} succeeded within BAKE_MINUTES, but post-success rollback is not supported for the {} platform",
             candidate.deployment_id, candidate.compute_platform
@@ -156,7 +181,7 @@ where
                         to_version: previous,
                     })
                 }
-                Err(e) => out.errors.push(e),
+                Err(e) => out.errors.push(e.to_string()),
             },
             _ => out.notes.push(format!(
                 "deployment {} names no Alias and CurrentVersion to go back to",
@@ -178,31 +203,53 @@ mod tests {
     use super::*;
     use shiftguard::fakes::{secs_ago, summary};
 
+    use shiftguard::deployment::Creator;
+    use shiftguard::deployment::DeploymentStatus::{Failed, Succeeded};
+
+    fn id(c: BakeCandidate<'_>) -> Option<(&str, bool)> {
+        match c {
+            BakeCandidate::Release(d) => Some((d.deployment_id.as_str(), true)),
+            BakeCandidate::RolledBack(d) => Some((d.deployment_id.as_str(), false)),
+            BakeCandidate::None => None,
+        }
+    }
+
     #[test]
-    fn codedeploys_own_rollbacks_are_never_candidates() {
-        let mut rollback = summary("rb", "Succeeded", None, secs_ago(30));
-        rollback.creator = ROLLBACK_CREATOR.into();
-        let history = [summary("release", "Succeeded", None, secs_ago(60)), rollback];
+    fn a_rollback_is_never_a_candidate_nor_is_the_release_it_undid() {
         let since = SystemTime::now() - Duration::from_secs(600);
-        assert_eq!(
-            bake_candidate(&history, since).map(|d| d.deployment_id.as_str()),
-            Some("release")
-        );
+        for (creator, rollback_of) in [
+            (Creator::CodeDeployRollback, Some("release")),
+            (Creator::CodeDeployRollback, None),
+            (Creator::CloudFormationRollback, None),
+            (Creator::User, Some("release")),
+        ] {
+            let mut rollback = summary("rb", Succeeded, None, secs_ago(30));
+            rollback.creator = creator.clone();
+            rollback.rollback_of = rollback_of.map(str::to_string);
+            let history = [summary("release", Succeeded, None, secs_ago(60)), rollback];
+            assert_eq!(id(bake_candidate(&history, since)), Some(("rb", false)), "{creator}");
+        }
+    }
+
+    #[test]
+    fn a_release_after_a_rollback_is_the_candidate() {
+        let since = SystemTime::now() - Duration::from_secs(600);
+        let mut rollback = summary("rb", Succeeded, None, secs_ago(120));
+        rollback.creator = Creator::CodeDeployRollback;
+        let history = [rollback, summary("fix", Succeeded, None, secs_ago(60))];
+        assert_eq!(id(bake_candidate(&history, since)), Some(("fix", true)));
     }
 
     #[test]
     fn the_newest_success_inside_the_window_is_the_candidate() {
         let history = [
-            summary("old", "Succeeded", None, secs_ago(7200)),
-            summary("new", "Succeeded", None, secs_ago(60)),
-            summary("newer", "Succeeded", None, secs_ago(30)),
-            summary("f", "Failed", None, secs_ago(10)),
+            summary("old", Succeeded, None, secs_ago(7200)),
+            summary("new", Succeeded, None, secs_ago(60)),
+            summary("newer", Succeeded, None, secs_ago(30)),
+            summary("f", Failed, None, secs_ago(10)),
         ];
         let since = SystemTime::now() - Duration::from_secs(600);
-        assert_eq!(
-            bake_candidate(&history, since).map(|d| d.deployment_id.as_str()),
-            Some("newer")
-        );
-        assert_eq!(bake_candidate(&history[..1], since), None);
+        assert_eq!(id(bake_candidate(&history, since)), Some(("newer", true)));
+        assert_eq!(bake_candidate(&history[..1], since), BakeCandidate::None);
     }
 }

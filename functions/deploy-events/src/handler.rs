@@ -7,6 +7,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::call_time;
 use shiftguard::delivery_metrics::{deployment_duration, time_to_restore};
+use shiftguard::deployment::DeploymentStatus;
 use shiftguard::deployment_event::{DeploymentEvent, DeploymentStateChange, parse_deployment_event};
 use shiftguard::deployment_group::GroupRef;
 use shiftguard::emf::{EmfMetric, emf_document};
@@ -111,7 +112,7 @@ async fn measure<C: DeploymentControl>(
             return (metrics, properties, problems);
         }
         Err(e) => {
-            problems.push(e);
+            problems.push(e.to_string());
             return (metrics, properties, problems);
         }
     };
@@ -132,7 +133,7 @@ async fn measure<C: DeploymentControl>(
         group: change.deployment_group.clone(),
     };
     let after = this.created_at.map(|c| c - HISTORY);
-    let history = match control.list(&group, &["Succeeded", "Failed", "Stopped"], after).await {
+    let history = match control.list(&group, &DeploymentStatus::FINAL, after).await {
         Ok(ids) => {
             let earlier: Vec<String> = ids.into_iter().filter(|id| *id != change.deployment_id).collect();
             if earlier.is_empty() {
@@ -156,7 +157,7 @@ async fn measure<C: DeploymentControl>(
                 properties.push(("RestoredFrom", Value::from(since)));
             }
         }
-        Err(e) => problems.push(e),
+        Err(e) => problems.push(e.to_string()),
     }
     (metrics, properties, problems)
 }
@@ -165,24 +166,30 @@ async fn measure<C: DeploymentControl>(
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use shiftguard::deployment::DeploymentStatus::{Failed, Succeeded};
     use shiftguard::fakes::{secs_ago, summary};
-    use shiftguard::ports::{DeploymentSummary, StopOutcome};
+    use shiftguard::ports::{AwsError, DeploymentSummary, StopOutcome};
 
     struct History(Vec<DeploymentSummary>);
 
     impl DeploymentControl for History {
-        async fn list(&self, _g: &GroupRef, statuses: &[&str], _a: Option<SystemTime>) -> Result<Vec<String>, String> {
+        async fn list(
+            &self,
+            _g: &GroupRef,
+            statuses: &[DeploymentStatus],
+            _a: Option<SystemTime>,
+        ) -> Result<Vec<String>, AwsError> {
             Ok(self
                 .0
                 .iter()
-                .filter(|d| statuses.contains(&d.status.as_str()))
+                .filter(|d| statuses.contains(&d.status))
                 .map(|d| d.deployment_id.clone())
                 .collect())
         }
-        async fn stop_with_rollback(&self, _id: &str) -> Result<StopOutcome, String> {
+        async fn stop_with_rollback(&self, _id: &str) -> Result<StopOutcome, AwsError> {
             unreachable!("deploy-events never stops a deployment")
         }
-        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, String> {
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
             Ok(self
                 .0
                 .iter()
@@ -233,8 +240,8 @@ mod tests {
     #[tokio::test]
     async fn a_success_after_a_failure_has_a_time_to_restore() {
         let history = vec![
-            summary("d-0", "Failed", secs_ago(900), secs_ago(600)),
-            summary("d-1", "Succeeded", secs_ago(300), secs_ago(0)),
+            summary("d-0", Failed, secs_ago(900), secs_ago(600)),
+            summary("d-1", Succeeded, secs_ago(300), secs_ago(0)),
         ];
         let out = function_handler(&deps(history), event("d-1", "SUCCESS")).await.unwrap();
         assert_eq!(
@@ -250,7 +257,7 @@ mod tests {
     #[tokio::test]
     async fn a_failure_has_a_duration_and_no_restore() {
         let out = function_handler(
-            &deps(vec![summary("d-1", "Failed", secs_ago(120), secs_ago(0))]),
+            &deps(vec![summary("d-1", Failed, secs_ago(120), secs_ago(0))]),
             event("d-1", "FAILURE"),
         )
         .await

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::metric_query::MetricQuery;
-    use shiftguard::ports::MetricData;
+    use shiftguard::ports::{AwsError, MetricData, MetricReadError};
     use shiftguard::verdict::Status;
     use std::collections::BTreeMap;
     use std::sync::Mutex;
@@ -131,19 +131,18 @@ mod tests {
     struct Metrics {
         values: BTreeMap<String, Vec<f64>>,
         calls: Mutex<Vec<(Vec<MetricQuery>, MetricWindow)>>,
-        fail: bool,
+        fail: Option<MetricReadError>,
     }
 
     impl MetricReader for Metrics {
-        async fn metric_data(&self, q: &[MetricQuery], w: MetricWindow) -> Result<MetricData, String> {
+        async fn metric_data(&self, q: &[MetricQuery], w: MetricWindow) -> Result<MetricData, MetricReadError> {
             self.calls.lock().unwrap().push((q.to_vec(), w));
-            if self.fail {
-                Err("GetMetricData failed: AccessDenied".into())
-            } else {
-                Ok(MetricData {
+            match &self.fail {
+                Some(e) => Err(e.clone()),
+                None => Ok(MetricData {
                     values: self.values.clone(),
                     requests: 1,
-                })
+                }),
             }
         }
     }
@@ -215,16 +214,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn when_metrics_cannot_be_read_should_report_failed() {
-        let d = deps(
-            LAMBDA,
-            Metrics {
-                fail: true,
-                ..Metrics::default()
+    async fn when_metrics_cannot_be_read_or_are_incomplete_should_report_failed() {
+        let failures = [
+            MetricReadError::Aws(AwsError {
+                operation: "GetMetricData".into(),
+                message: "AccessDenied".into(),
+                retryable: false,
+            }),
+            MetricReadError::Incomplete {
+                query: "new_errors".into(),
+                status: "Forbidden".into(),
+                messages: String::new(),
             },
-            &[],
-        );
-        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+        ];
+        for fail in failures {
+            let d = deps(
+                LAMBDA,
+                Metrics {
+                    fail: Some(fail),
+                    ..Metrics::default()
+                },
+                &[("ON_INSUFFICIENT_DATA", "pass")],
+            );
+            assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+        }
     }
 
     #[tokio::test]

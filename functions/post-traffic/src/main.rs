@@ -4,17 +4,20 @@ mod config;
 mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CloudWatchAdapter, CodeDeployAdapter, cloudwatch_client, codedeploy_client, load_sdk_config};
+use shiftguard::aws::{
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, cloudwatch_client, codedeploy_client, load_sdk_config,
+    s3_client,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PostTrafficConfig::from_env();
     let sdk = load_sdk_config().await;
-    let codedeploy = CodeDeployAdapter::new(codedeploy_client(&sdk));
+    let codedeploy = codedeploy_client(&sdk);
     let deps = handler::Deps {
-        reporter: codedeploy.clone(),
-        deployments: codedeploy,
+        reporter: CodeDeployAdapter::new(codedeploy.clone()),
+        deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         settings: shiftguard::env_config::HookSettings::from_env_or_default(),
         config,

@@ -93,13 +93,13 @@ mod tests {
     use lambda_runtime::Context;
     use serde_json::json;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
-    use shiftguard::ports::{HttpReply, HttpRequest, Invocation};
+    use shiftguard::ports::{AwsError, HttpReply, HttpRequest, Invocation};
     use shiftguard::verdict::Status;
 
     struct Answers(&'static str, Option<&'static str>);
 
     impl FunctionInvoker for Answers {
-        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
+        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, AwsError> {
             Ok(Invocation {
                 function_error: self.1.map(Into::into),
                 payload: self.0.as_bytes().to_vec(),
@@ -195,7 +195,7 @@ mod tests {
     struct Panics;
 
     impl FunctionInvoker for Panics {
-        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
+        async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, AwsError> {
             panic!("index out of bounds: the len is 0 but the index is 3")
         }
     }

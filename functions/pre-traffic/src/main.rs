@@ -5,7 +5,9 @@ mod handler;
 mod smoke_test_runner;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CodeDeployAdapter, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config};
+use shiftguard::aws::{
+    CodeDeployAdapter, DeploymentLookup, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config, s3_client,
+};
 use shiftguard::http_probe::ReqwestSender;
 
 #[tokio::main(flavor = "current_thread")]
@@ -13,10 +15,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = config::PreTrafficConfig::from_env();
     let sdk = load_sdk_config().await;
-    let codedeploy = CodeDeployAdapter::new(codedeploy_client(&sdk));
+    let codedeploy = codedeploy_client(&sdk);
     let deps = handler::Deps {
-        reporter: codedeploy.clone(),
-        deployments: codedeploy,
+        reporter: CodeDeployAdapter::new(codedeploy.clone()),
+        deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
         invoker: LambdaAdapter::new(lambda_client(&sdk)),
         http: ReqwestSender::new(),
         settings: shiftguard::env_config::HookSettings::from_env_or_default(),

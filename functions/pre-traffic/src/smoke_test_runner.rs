@@ -114,7 +114,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
             let bytes = serde_json::to_vec(payload).unwrap_or_else(|_| b"{}".to_vec());
             match invoker.invoke(name, qualifier, bytes).await {
                 Ok(inv) => ProbeResponse::from_lambda(&inv.payload, inv.function_error.as_deref(), started.elapsed()),
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         }
         ProbeAction::Http {
@@ -137,7 +137,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
                     function_error: None,
                     malformed_status: None,
                 },
-                Err(e) => return failed(e),
+                Err(e) => return failed(e.to_string()),
             }
         }
     };
@@ -147,7 +147,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shiftguard::ports::{HttpReply, Invocation};
+    use shiftguard::ports::{AwsError, HttpReply, Invocation};
     use shiftguard::smoke_tests::parse_smoke_tests;
     use shiftguard::target::LambdaTarget;
     use std::sync::Mutex;
@@ -156,13 +156,13 @@ mod tests {
     /// Answers invocations from a script, one answer per call; records what was invoked.
     #[derive(Default)]
     struct ScriptedInvoker {
-        answers: Mutex<Vec<Result<Invocation, String>>>,
+        answers: Mutex<Vec<Result<Invocation, AwsError>>>,
         calls: Mutex<Vec<(String, Option<String>)>>,
         delay: Duration,
     }
 
     impl FunctionInvoker for ScriptedInvoker {
-        async fn invoke(&self, f: &str, q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, String> {
+        async fn invoke(&self, f: &str, q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, AwsError> {
             self.calls.lock().unwrap().push((f.into(), q.map(Into::into)));
             tokio::time::sleep(self.delay).await;
             let mut a = self.answers.lock().unwrap();
@@ -321,7 +321,11 @@ mod tests {
     #[tokio::test]
     async fn an_aws_error_fails_the_probe_with_its_message() {
         let inv = ScriptedInvoker {
-            answers: Mutex::new(vec![Err("invoking orders:7 failed: AccessDenied".into())]),
+            answers: Mutex::new(vec![Err(AwsError {
+                operation: "invoking orders:7".into(),
+                message: "AccessDenied".into(),
+                retryable: false,
+            })]),
             ..Default::default()
         };
         let out = run_smoke_tests(

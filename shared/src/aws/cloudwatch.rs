@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode};
 
+use super::error::aws_error;
 use crate::metric_query::{MetricQuery, MetricWindow};
-use crate::ports::{AlarmTagReader, MetricData, MetricReader};
+use crate::ports::{AlarmTagReader, AwsError, MetricData, MetricReadError, MetricReader};
 
 /// At most this many pages are followed; one page holds up to 100 800 datapoints.
 const MAX_PAGES: usize = 20;
@@ -51,9 +51,16 @@ fn to_sdk(q: &MetricQuery, period_s: i32) -> MetricDataQuery {
 }
 
 impl MetricReader for CloudWatchAdapter {
-    async fn metric_data(&self, queries: &[MetricQuery], window: MetricWindow) -> Result<MetricData, String> {
+    /// Every page, until no `NextToken` is left. Each result's `StatusCode` is then what the last
+    /// page said of it: `Complete`, or the read fails. AWS: "PartialData means that an incomplete
+    /// set of data points were returned. You can use the NextToken value that was returned and
+    /// repeat your request to get more data points. [...] InternalError indicates that an error
+    /// occurred. Retry your request using NextToken, if present."
+    /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataResult.html>
+    async fn metric_data(&self, queries: &[MetricQuery], window: MetricWindow) -> Result<MetricData, MetricReadError> {
         let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(|q| to_sdk(q, window.period_s)).collect();
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut last_status: BTreeMap<String, (Option<StatusCode>, String)> = BTreeMap::new();
         let mut token: Option<String> = None;
         for page in 1..=MAX_PAGES {
             let out = self
@@ -66,32 +73,51 @@ impl MetricReader for CloudWatchAdapter {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| format!("GetMetricData failed: {}", DisplayErrorContext(&e)))?;
+                .map_err(|e| aws_error("GetMetricData", &e))?;
             for result in out.metric_data_results.unwrap_or_default() {
-                if let Some(id) = result.id {
-                    values.entry(id).or_default().extend(result.values.unwrap_or_default());
-                }
+                let Some(id) = result.id else { continue };
+                let messages = result
+                    .messages
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| format!("{}: {}", m.code().unwrap_or("?"), m.value().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                last_status.insert(id.clone(), (result.status_code, messages));
+                values.entry(id).or_default().extend(result.values.unwrap_or_default());
             }
             match out.next_token.filter(|t| !t.is_empty()) {
                 Some(t) => token = Some(t),
-                None => return Ok(MetricData { values, requests: page }),
+                None => {
+                    for (query, (status, messages)) in last_status {
+                        match status {
+                            Some(StatusCode::Complete) => {}
+                            other => {
+                                return Err(MetricReadError::Incomplete {
+                                    query,
+                                    status: other.map_or_else(|| "missing".to_string(), |s| s.as_str().to_string()),
+                                    messages,
+                                });
+                            }
+                        }
+                    }
+                    return Ok(MetricData { values, requests: page });
+                }
             }
         }
-        Err(format!(
-            "GetMetricData returned more than {MAX_PAGES} pages; narrow WINDOW_MINUTES or METRIC_CHECKS"
-        ))
+        Err(MetricReadError::TooManyPages(MAX_PAGES))
     }
 }
 
 impl AlarmTagReader for CloudWatchAdapter {
-    async fn tags(&self, alarm_arn: &str) -> Result<BTreeMap<String, String>, String> {
+    async fn tags(&self, alarm_arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         let out = self
             .client
             .list_tags_for_resource()
             .resource_arn(alarm_arn)
             .send()
             .await
-            .map_err(|e| format!("ListTagsForResource {alarm_arn}: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| aws_error(format!("ListTagsForResource {alarm_arn}"), &e))?;
         Ok(out
             .tags
             .unwrap_or_default()
@@ -124,15 +150,86 @@ mod tests {
     }
 
     fn page(id: &str, values: &[f64], next: Option<&str>) -> GetMetricDataOutput {
+        result_page(id, values, Some(StatusCode::Complete), next)
+    }
+
+    fn result_page(id: &str, values: &[f64], status: Option<StatusCode>, next: Option<&str>) -> GetMetricDataOutput {
         GetMetricDataOutput::builder()
             .metric_data_results(
                 MetricDataResult::builder()
                     .id(id)
                     .set_values(Some(values.to_vec()))
+                    .set_status_code(status)
                     .build(),
             )
             .set_next_token(next.map(Into::into))
             .build()
+    }
+
+    fn window() -> MetricWindow {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        MetricWindow::new(t0, t0 + Duration::from_secs(600))
+    }
+
+    /// PartialData is followed with NextToken (AWS: "You can use the NextToken value that was
+    /// returned and repeat your request to get more data points"), and so is an InternalError
+    /// that comes with a NextToken ("Retry your request using NextToken, if present").
+    #[tokio::test]
+    async fn partial_data_and_a_retryable_internal_error_are_followed_to_completion() {
+        let first = mock!(Client::get_metric_data)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| result_page("new_errors", &[1.0], Some(StatusCode::PartialData), Some("p2")));
+        let second = mock!(Client::get_metric_data)
+            .match_requests(|r| r.next_token() == Some("p2"))
+            .then_output(|| result_page("new_errors", &[], Some(StatusCode::InternalError), Some("p3")));
+        let third = mock!(Client::get_metric_data)
+            .match_requests(|r| r.next_token() == Some("p3"))
+            .then_output(|| result_page("new_errors", &[2.0], Some(StatusCode::Complete), None));
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second, &third]);
+        let data = CloudWatchAdapter::new(client)
+            .metric_data(&queries(), window())
+            .await
+            .unwrap();
+        assert_eq!(data.values.get("new_errors"), Some(&vec![1.0, 2.0]));
+        assert_eq!(data.requests, 3);
+    }
+
+    /// A result that is not Complete once the pages end is never read as "no datapoints".
+    #[tokio::test]
+    async fn a_result_that_ends_incomplete_fails_the_read_naming_the_query_and_status() {
+        for (status, shown) in [
+            (Some(StatusCode::Forbidden), "Forbidden"),
+            (Some(StatusCode::InternalError), "InternalError"),
+            (Some(StatusCode::PartialData), "PartialData"),
+            (None, "missing"),
+        ] {
+            let rule = mock!(Client::get_metric_data).then_output(move || {
+                GetMetricDataOutput::builder()
+                    .metric_data_results(
+                        MetricDataResult::builder()
+                            .id("new_errors")
+                            .set_status_code(status.clone())
+                            .messages(
+                                aws_sdk_cloudwatch::types::MessageData::builder()
+                                    .code("Forbidden")
+                                    .value("no access to the metrics of account 210987654321")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+            let client = mock_client!(aws_sdk_cloudwatch, [&rule]);
+            let err = CloudWatchAdapter::new(client)
+                .metric_data(&queries(), window())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, MetricReadError::Incomplete { query, status, .. } if query == "new_errors" && status == shown),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("no access to the metrics"), "{err}");
+        }
     }
 
     #[tokio::test]
@@ -165,9 +262,8 @@ mod tests {
             .match_requests(|r| r.next_token() == Some("page-2"))
             .then_output(|| page("new_invocations", &[400.0], None));
         let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&first, &second]);
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let values = CloudWatchAdapter::new(client)
-            .metric_data(&queries(), MetricWindow::new(t0, t0 + Duration::from_secs(600)))
+            .metric_data(&queries(), window())
             .await
             .unwrap();
         assert_eq!(values.values.get("new_invocations"), Some(&vec![600.0, 400.0]));

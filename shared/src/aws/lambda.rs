@@ -1,11 +1,11 @@
 //! Lambda: invoking a function version for a smoke probe.
 
 use aws_sdk_lambda::Client;
-use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 
-use crate::ports::{AliasUpdater, FunctionInvoker, Invocation};
+use super::error::aws_error;
+use crate::ports::{AliasUpdater, AwsError, FunctionInvoker, Invocation};
 
 /// Lambda behind the [`FunctionInvoker`] port.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ impl LambdaAdapter {
 }
 
 impl FunctionInvoker for LambdaAdapter {
-    async fn invoke(&self, function: &str, qualifier: Option<&str>, payload: Vec<u8>) -> Result<Invocation, String> {
+    async fn invoke(&self, function: &str, qualifier: Option<&str>, payload: Vec<u8>) -> Result<Invocation, AwsError> {
         let out = self
             .client
             .invoke()
@@ -32,7 +32,7 @@ impl FunctionInvoker for LambdaAdapter {
             .await
             .map_err(|e| {
                 let q = qualifier.map(|q| format!(":{q}")).unwrap_or_default();
-                format!("invoking {function}{q} failed: {}", DisplayErrorContext(&e))
+                aws_error(format!("invoking {function}{q}"), &e)
             })?;
         Ok(Invocation {
             function_error: out.function_error,
@@ -42,7 +42,7 @@ impl FunctionInvoker for LambdaAdapter {
 }
 
 impl AliasUpdater for LambdaAdapter {
-    async fn point_alias(&self, function: &str, alias: &str, version: &str) -> Result<(), String> {
+    async fn point_alias(&self, function: &str, alias: &str, version: &str) -> Result<(), AwsError> {
         self.client
             .update_alias()
             .function_name(function)
@@ -57,12 +57,7 @@ impl AliasUpdater for LambdaAdapter {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "UpdateAlias {function}:{alias} → {version}: {}",
-                    DisplayErrorContext(&e)
-                )
-            })
+            .map_err(|e| aws_error(format!("UpdateAlias {function}:{alias} → {version}"), &e))
     }
 }
 

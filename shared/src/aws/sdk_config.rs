@@ -97,6 +97,19 @@ pub fn cloudwatch_client(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     )
 }
 
+/// An S3 client, for AppSpecs a revision keeps in S3. Path-style addressing where an endpoint
+/// is configured (`AWS_ENDPOINT_URL`, a local stand-in has no per-bucket host names); virtual-host
+/// style on AWS, as the SDK's default.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .timeout_config(control_plane_timeouts())
+            .force_path_style(sdk.endpoint_url().is_some())
+            .interceptor(CallTimer)
+            .build(),
+    )
+}
+
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::call_time::{self, CallTime};
 use crate::check::CheckOutcome;
 use crate::decision_record::{DecisionRecord, RECORD_KIND};
+use crate::deployment::DeploymentStatus;
 use crate::env_config::HookSettings;
 use crate::ports::{DeploymentInfo, HookStatusReporter, ReportError};
 use crate::target::DeploymentTarget;
@@ -167,8 +168,15 @@ pub struct HookOutcome {
     pub deployment_id: String,
     pub verdict: Status,
     pub reported: Status,
-    /// The status had already been reported by an earlier delivery of this event.
+    /// CodeDeploy already had a status for this hook execution while the deployment was still in
+    /// flight: an earlier delivery of this event reported it.
     pub duplicate: bool,
+    /// CodeDeploy already had a status for this hook execution because the deployment had ended
+    /// (this status, read when the hook began) before the hook reported: the event came late, after
+    /// the deployment was stopped or CodeDeploy stopped waiting for the hook (it waits one hour,
+    /// <https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_ended: Option<DeploymentStatus>,
     /// CodeDeploy refused the status for good, and why (see [`ReportError::Rejected`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
@@ -245,6 +253,11 @@ where
     };
 
     let verdict = evaluation.verdict();
+    let ended = evaluation
+        .deployment
+        .as_ref()
+        .map(|d| d.status.clone())
+        .filter(|s| DeploymentStatus::FINAL.contains(s));
     let reported = if settings.dry_run {
         Status::Succeeded
     } else {
@@ -278,6 +291,7 @@ where
         verdict: verdict.status,
         reported,
         duplicate: false,
+        deployment_ended: None,
         rejected: None,
         aws: calls.since(),
     };
@@ -286,16 +300,29 @@ where
             tracing::info!(deployment_id, status = reported.as_str(), "reported the hook status");
             Ok(outcome)
         }
-        Ok(Err(ReportError::AlreadyCompleted)) => {
-            tracing::warn!(
-                deployment_id,
-                "the hook status was already reported: a duplicate delivery, nothing more to do"
-            );
-            Ok(HookOutcome {
-                duplicate: true,
-                ..outcome
-            })
-        }
+        Ok(Err(ReportError::AlreadyCompleted)) => match ended {
+            Some(status) => {
+                tracing::warn!(
+                    deployment_id,
+                    deployment_status = status.as_str(),
+                    "CodeDeploy no longer takes a status for this hook: the deployment had already ended when the hook began (stopped, or CodeDeploy stopped waiting for the hook's status after one hour); this event came too late to count"
+                );
+                Ok(HookOutcome {
+                    deployment_ended: Some(status),
+                    ..outcome
+                })
+            }
+            None => {
+                tracing::warn!(
+                    deployment_id,
+                    "the hook status was already reported while the deployment is in flight: a duplicate delivery, nothing more to do"
+                );
+                Ok(HookOutcome {
+                    duplicate: true,
+                    ..outcome
+                })
+            }
+        },
         // Nobody waits on this status (the deployment or hook execution does not exist, e.g. a
         // hook invoked by hand), so no release stalls, and an error would only make Lambda
         // rerun every check twice for the same refusal: the invocation ends, loudly in the log.
@@ -513,6 +540,34 @@ mod tests {
         .await
         .unwrap();
         assert!(out.duplicate);
+        assert_eq!(out.deployment_ended, None);
+    }
+
+    #[tokio::test]
+    async fn a_late_delivery_to_an_ended_deployment_is_told_apart_from_a_duplicate() {
+        let r = RecordingReporter {
+            answer: Some(ReportError::AlreadyCompleted),
+            ..RecordingReporter::default()
+        };
+        let deployment = crate::fakes::FixedDeployment::new("");
+        let mut info = crate::ports::DeploymentReader::deployment(&deployment, "d-1")
+            .await
+            .unwrap();
+        info.status = DeploymentStatus::Failed;
+        let out = run_hook(&r, SPEC, &HookSettings::default(), event(), in_secs(30), |_| async {
+            Evaluation {
+                deployment: Some(info),
+                ..passing()
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!out.duplicate);
+        assert_eq!(out.deployment_ended, Some(DeploymentStatus::Failed));
+        assert_eq!(
+            serde_json::to_value(&out).unwrap()["deployment_ended"],
+            serde_json::json!("Failed")
+        );
     }
 
     #[tokio::test]

@@ -41,6 +41,12 @@ pub enum ProbeAction {
 }
 
 impl ProbeAction {
+    /// A Lambda probe without `function` invokes the deployment's target version, so it needs
+    /// the AppSpec; every other probe names what it calls.
+    pub fn needs_target(&self) -> bool {
+        matches!(self, ProbeAction::Lambda { function: None, .. })
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ProbeAction::Lambda { .. } => "lambda",

@@ -1,7 +1,7 @@
 //! The BeforeAllowTraffic handler: find the target, run the smoke probes, report once.
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::Value;
+use serde_json::{Value, json};
 use shiftguard::env_config::HookSettings;
 use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
@@ -60,29 +60,45 @@ where
         Ok(c) => c,
         Err(e) => return Evaluation::failed(format!("the hook is misconfigured: {e}")),
     };
-    let resolved = match resolve_target(&deps.deployments, &ctx.deployment_id, &config.target).await {
-        Ok(r) => r,
-        Err(e) => return Evaluation::failed(e.to_string()),
+    // Probes that name what they call (http probes, lambda probes with `function`) need nothing
+    // from the AppSpec: they run even where it cannot be read, and the record says why it was not.
+    let needs_target = config
+        .probes
+        .as_ref()
+        .is_none_or(|probes| probes.iter().any(|p| p.action.needs_target()));
+    let (resolved, inputs) = match resolve_target(&deps.deployments, &ctx.deployment_id, &config.target).await {
+        Ok(r) => (Some(r), Value::Null),
+        Err(e) if needs_target => return Evaluation::failed(e.to_string()),
+        Err(e) => (None, json!({ "target_unresolved": e.to_string() })),
     };
-    ctx.progress.target(&resolved.target);
-    if let Some(deployment) = &resolved.deployment {
-        ctx.progress.deployment(deployment);
+    ctx.progress.inputs(&inputs);
+    if let Some(resolved) = &resolved {
+        ctx.progress.target(&resolved.target);
+        if let Some(deployment) = &resolved.deployment {
+            ctx.progress.deployment(deployment);
+        }
     }
-    let probes = match (&config.probes, &resolved.target) {
+    let target = resolved.as_ref().map(|r| &r.target);
+    let probes = match (&config.probes, target) {
         (Some(p), _) => p.clone(),
-        (None, DeploymentTarget::Lambda(_)) => vec![default_lambda_probe()],
-        (None, DeploymentTarget::Ecs(_)) => {
+        (None, Some(DeploymentTarget::Lambda(_))) => vec![default_lambda_probe()],
+        (None, _) => {
             return ctx.progress.failed(
                 "an ECS deployment has no default smoke test: set SMOKE_TESTS to http probes against the test listener"
                     .into(),
             );
         }
     };
-    let checks = run_smoke_tests(&deps.invoker, &deps.http, &resolved.target, &probes, ctx.budget_end).await;
+    let checks = run_smoke_tests(&deps.invoker, &deps.http, target, &probes, ctx.budget_end).await;
+    let (target, deployment) = match resolved {
+        Some(r) => (Some(r.target), r.deployment),
+        None => (None, None),
+    };
     Evaluation {
-        target: Some(resolved.target),
-        deployment: resolved.deployment,
+        target,
+        deployment,
         checks,
+        inputs,
         ..Evaluation::default()
     }
 }
@@ -162,6 +178,21 @@ mod tests {
             run(&d, UNKNOWN_DEPLOYMENT).await,
             (Status::Failed, vec![Status::Failed])
         );
+    }
+
+    #[tokio::test]
+    async fn when_no_probe_needs_the_appspec_an_unreadable_one_should_not_fail_the_hook() {
+        let named = r#"[{"name":"p","lambda":{"function":"orders-api:live"}}]"#;
+        let d = deps("", Answers(r#"{"statusCode":200}"#, None), &[("SMOKE_TESTS", named)]);
+        let out = function_handler(&d, fakes::hook_event("d-1")).await.unwrap();
+        assert_eq!(
+            (out.verdict, d.reporter.statuses()),
+            (Status::Succeeded, vec![Status::Succeeded])
+        );
+
+        let unnamed = r#"[{"name":"p","lambda":{}}]"#;
+        let d = deps("", Answers(r#"{"statusCode":200}"#, None), &[("SMOKE_TESTS", unnamed)]);
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
     }
 
     #[tokio::test]

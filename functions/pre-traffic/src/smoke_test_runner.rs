@@ -11,11 +11,12 @@ use shiftguard::smoke_tests::{Probe, ProbeAction};
 use shiftguard::target::DeploymentTarget;
 use tokio::time::Instant;
 
-/// Runs every probe at once; the result has one outcome per probe, in the given order.
+/// Runs every probe at once; the result has one outcome per probe, in the given order. `target`
+/// is `None` where the deployment's AppSpec could not be read and no probe needs it.
 pub async fn run_smoke_tests<I: FunctionInvoker, H: HttpSender>(
     invoker: &I,
     http: &H,
-    target: &DeploymentTarget,
+    target: Option<&DeploymentTarget>,
     probes: &[Probe],
     budget_end: Instant,
 ) -> Vec<CheckOutcome> {
@@ -25,7 +26,7 @@ pub async fn run_smoke_tests<I: FunctionInvoker, H: HttpSender>(
 async fn run_probe<I: FunctionInvoker, H: HttpSender>(
     invoker: &I,
     http: &H,
-    target: &DeploymentTarget,
+    target: Option<&DeploymentTarget>,
     probe: &Probe,
     budget_end: Instant,
 ) -> CheckOutcome {
@@ -92,7 +93,7 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
 async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
     invoker: &I,
     http: &H,
-    target: &DeploymentTarget,
+    target: Option<&DeploymentTarget>,
     probe: &Probe,
 ) -> AttemptResult {
     let failed = |reason: String| AttemptResult {
@@ -106,9 +107,14 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
             // The new version itself, by number: an alias would still point at the old one.
             let (name, qualifier) = match (function, target) {
                 (Some(f), _) => (f.as_str(), None),
-                (None, DeploymentTarget::Lambda(t)) => (t.function_name.as_str(), Some(t.target_version.as_str())),
-                (None, DeploymentTarget::Ecs(_)) => {
+                (None, Some(DeploymentTarget::Lambda(t))) => {
+                    (t.function_name.as_str(), Some(t.target_version.as_str()))
+                }
+                (None, Some(DeploymentTarget::Ecs(_))) => {
                     return failed("a lambda probe needs `lambda.function` on an ECS deployment".into());
+                }
+                (None, None) => {
+                    return failed("a lambda probe without `lambda.function` needs the deployment's AppSpec".into());
                 }
             };
             let bytes = serde_json::to_vec(payload).unwrap_or_else(|_| b"{}".to_vec());
@@ -215,7 +221,7 @@ mod tests {
         let out = run_smoke_tests(
             &inv,
             &FixedHttp(200, ""),
-            &target(),
+            Some(&target()),
             &[shiftguard::smoke_tests::default_lambda_probe()],
             far(),
         )
@@ -233,7 +239,7 @@ mod tests {
         run_smoke_tests(
             &inv,
             &FixedHttp(200, ""),
-            &target(),
+            Some(&target()),
             &probes(r#"[{"name":"it","lambda":{"function":"itest-runner"}}]"#),
             far(),
         )
@@ -248,7 +254,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"warm","lambda":{},"attempts":3,"interval_ms":1000}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
         assert!(out[0].passed);
         assert_eq!(out[0].measured["attempts"], 3);
     }
@@ -260,7 +266,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"warm","lambda":{},"attempts":2,"interval_ms":10}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
         assert!(!out[0].passed);
         assert_eq!(
             out[0].reasons,
@@ -275,7 +281,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"slow","lambda":{},"timeout_ms":2000}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), &target(), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
         assert_eq!(out[0].reasons, vec!["no answer within timeout_ms (2000 ms)"]);
     }
 
@@ -290,7 +296,7 @@ mod tests {
         let out = run_smoke_tests(
             &inv,
             &FixedHttp(200, ""),
-            &target(),
+            Some(&target()),
             &p,
             Instant::now() + Duration::from_secs(5),
         )
@@ -302,12 +308,12 @@ mod tests {
     #[tokio::test]
     async fn http_probes_are_judged_on_status_and_body() {
         let p = probes(r#"[{"name":"up","http":{"url":"http://127.0.0.1:1/health"},"expect":{"body_contains":"UP"}}]"#);
-        let up = run_smoke_tests(&ScriptedInvoker::default(), &FixedHttp(200, "UP"), &target(), &p, far()).await;
+        let up = run_smoke_tests(&ScriptedInvoker::default(), &FixedHttp(200, "UP"), Some(&target()), &p, far()).await;
         assert!(up[0].passed);
         let down = run_smoke_tests(
             &ScriptedInvoker::default(),
             &FixedHttp(503, "DOWN"),
-            &target(),
+            Some(&target()),
             &p,
             far(),
         )
@@ -331,7 +337,7 @@ mod tests {
         let out = run_smoke_tests(
             &inv,
             &FixedHttp(200, ""),
-            &target(),
+            Some(&target()),
             &[shiftguard::smoke_tests::default_lambda_probe()],
             far(),
         )

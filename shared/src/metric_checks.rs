@@ -11,6 +11,73 @@ use crate::metric_query::{MetricRef, is_valid_stat};
 
 pub const MAX_METRIC_CHECKS: usize = 50;
 
+/// A dimension value that stands for the target group of the deployment's replacement (green)
+/// task set, found when the hook runs. CodeDeploy swaps the two target groups of an ECS
+/// deployment group on every deployment, so a fixed `TargetGroup` reads the old task set every
+/// other time.
+pub const REPLACEMENT_TARGET_GROUP: &str = "{replacement_target_group}";
+/// The target group of the original (blue) task set.
+pub const ORIGINAL_TARGET_GROUP: &str = "{original_target_group}";
+
+/// The two target groups of an ECS deployment as CloudWatch's `TargetGroup` dimension writes
+/// them (`targetgroup/NAME/ID`, the last part of the target group's ARN).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TargetGroups {
+    pub replacement: String,
+    pub original: Option<String>,
+}
+
+/// Whether any check names a target group by placeholder.
+pub fn uses_target_groups(checks: &[MetricCheck]) -> bool {
+    checks
+        .iter()
+        .flat_map(MetricCheck::metrics)
+        .flat_map(|m| m.dimensions.values())
+        .any(|v| v == REPLACEMENT_TARGET_GROUP || v == ORIGINAL_TARGET_GROUP)
+}
+
+/// The checks with each placeholder replaced by the deployment's target group.
+pub fn with_target_groups(checks: &[MetricCheck], groups: &TargetGroups) -> Result<Vec<MetricCheck>, String> {
+    let mut out = checks.to_vec();
+    for check in &mut out {
+        let name = check.name.clone();
+        for metric in check.metrics_mut() {
+            for value in metric.dimensions.values_mut() {
+                if value == REPLACEMENT_TARGET_GROUP {
+                    *value = groups.replacement.clone();
+                } else if value == ORIGINAL_TARGET_GROUP {
+                    *value = groups.original.clone().ok_or_else(|| {
+                        format!(
+                            "check `{name}` names {ORIGINAL_TARGET_GROUP}, but the deployment has no original task set"
+                        )
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl MetricCheck {
+    fn metrics(&self) -> Vec<&MetricRef> {
+        match &self.kind {
+            MetricCheckKind::Ratio {
+                numerator, denominator, ..
+            } => vec![numerator, denominator],
+            MetricCheckKind::Threshold { metric, .. } => vec![metric],
+        }
+    }
+
+    fn metrics_mut(&mut self) -> Vec<&mut MetricRef> {
+        match &mut self.kind {
+            MetricCheckKind::Ratio {
+                numerator, denominator, ..
+            } => vec![numerator, denominator],
+            MetricCheckKind::Threshold { metric, .. } => vec![metric],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricCheck {
     pub name: String,
@@ -90,6 +157,15 @@ pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksE
                 return Err(invalid(format!(
                     "`{field}` has {} dimensions; CloudWatch allows 30",
                     dims.len()
+                )));
+            }
+            if let Some((name, value)) = dims
+                .iter()
+                .find(|(_, v)| v.starts_with('{') && v.ends_with('}'))
+                .filter(|(_, v)| *v != REPLACEMENT_TARGET_GROUP && *v != ORIGINAL_TARGET_GROUP)
+            {
+                return Err(invalid(format!(
+                    "`{field}` dimension `{name}` is `{value}`, not a placeholder shiftguard knows: {REPLACEMENT_TARGET_GROUP} or {ORIGINAL_TARGET_GROUP}"
                 )));
             }
             let stat = stat.unwrap_or_else(|| default_stat.to_string());
@@ -201,7 +277,7 @@ mod tests {
                 assert_eq!(denominator.metric, "RequestCount");
                 assert_eq!(
                     denominator.dimensions.get("TargetGroup").map(String::as_str),
-                    Some("targetgroup/green/0123456789abcdef")
+                    Some(REPLACEMENT_TARGET_GROUP)
                 );
                 assert_eq!(*max_rate_pct, 1.0);
             }
@@ -274,6 +350,50 @@ mod tests {
             }
             other => panic!("expected a ratio, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn target_group_placeholders_are_replaced_by_the_deployments_groups() {
+        let json = r#"[{"name":"green-5xx","namespace":"AWS/ApplicationELB",
+            "dimensions":{"TargetGroup":"{replacement_target_group}","LoadBalancer":"app/web/50dc6c495c0c9188"},
+            "numerator":{"metric":"HTTPCode_Target_5XX_Count"},"denominator":{"metric":"RequestCount"},"max_rate":1},
+            {"name":"blue-5xx","namespace":"AWS/ApplicationELB","metric":"HTTPCode_Target_5XX_Count","stat":"Sum","max":5,
+            "dimensions":{"TargetGroup":"{original_target_group}"}}]"#;
+        let checks = parse_metric_checks(json).unwrap();
+        assert!(uses_target_groups(&checks));
+        let groups = TargetGroups {
+            replacement: "targetgroup/web-green/0123456789abcdef".into(),
+            original: Some("targetgroup/web-blue/fedcba9876543210".into()),
+        };
+        let resolved = with_target_groups(&checks, &groups).unwrap();
+        assert!(!uses_target_groups(&resolved));
+        let dims = |c: &MetricCheck| c.metrics()[0].dimensions["TargetGroup"].clone();
+        assert_eq!(dims(&resolved[0]), "targetgroup/web-green/0123456789abcdef");
+        assert_eq!(resolved[0].metrics()[1].dimensions["TargetGroup"], dims(&resolved[0]));
+        assert_eq!(dims(&resolved[1]), "targetgroup/web-blue/fedcba9876543210");
+        let no_blue = TargetGroups {
+            original: None,
+            ..groups
+        };
+        let err = with_target_groups(&checks, &no_blue).unwrap_err();
+        assert!(
+            err.contains("blue-5xx") && err.contains("no original task set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholders_and_fixed_groups_are_told_apart() {
+        let fixed = parse_metric_checks(
+            r#"[{"name":"a","namespace":"n","metric":"m","stat":"Sum","max":1,"dimensions":{"TargetGroup":"targetgroup/g/0123"}}]"#,
+        )
+        .unwrap();
+        assert!(!uses_target_groups(&fixed));
+        let err = parse_metric_checks(
+            r#"[{"name":"a","namespace":"n","metric":"m","stat":"Sum","max":1,"dimensions":{"TargetGroup":"{green}"}}]"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`{green}`"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::deployment_group::GroupRef;
+use crate::metric_checks::TargetGroups;
 use crate::metric_query::{MetricQuery, MetricWindow};
 use crate::verdict::Status;
 
@@ -220,4 +221,22 @@ pub trait AliasUpdater: Send + Sync {
         alias: &str,
         version: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Finds the target groups of an ECS deployment's replacement and original task sets.
+pub trait TargetGroupReader: Send + Sync {
+    fn target_groups(&self, deployment_id: &str)
+    -> impl Future<Output = Result<TargetGroups, TargetGroupError>> + Send;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TargetGroupError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "deployment {0} has no ECS task set labelled Green with a target group (ListDeploymentTargets, BatchGetDeploymentTargets): is it an ECS blue/green deployment?"
+    )]
+    NoReplacement(String),
+    #[error("target group {0} of the deployment was not found (DescribeTargetGroups)")]
+    Unknown(String),
 }

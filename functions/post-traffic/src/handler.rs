@@ -7,9 +7,11 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::env_config::HookSettings;
 use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::metric_checks::{uses_target_groups, with_target_groups};
 use shiftguard::metric_plan::MetricPlan;
 use shiftguard::metric_query::MetricWindow;
-use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader};
+use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader, TargetGroupReader};
+use shiftguard::target::DeploymentTarget;
 use shiftguard::target_resolution::target_of;
 
 use crate::config::{PostTrafficConfig, PostTrafficConfigError};
@@ -20,23 +22,26 @@ pub const SPEC: HookSpec = HookSpec {
 };
 
 /// Everything the handler talks to, built once in `main`.
-pub struct Deps<R, D, M> {
+pub struct Deps<R, D, M, T> {
     pub reporter: R,
     pub deployments: D,
     pub metrics: M,
+    /// For `METRIC_CHECKS` that name an ECS deployment's target groups by placeholder.
+    pub target_groups: T,
     /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
     pub settings: HookSettings,
     pub config: Result<PostTrafficConfig, PostTrafficConfigError>,
 }
 
-pub async fn function_handler<R, D, M>(
-    deps: &Deps<R, D, M>,
+pub async fn function_handler<R, D, M, T>(
+    deps: &Deps<R, D, M, T>,
     event: LambdaEvent<Value>,
 ) -> Result<HookOutcome, Diagnostic>
 where
     R: HookStatusReporter,
     D: DeploymentReader,
     M: MetricReader,
+    T: TargetGroupReader,
 {
     run_hook(
         &deps.reporter,
@@ -56,10 +61,11 @@ fn epoch_s(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-async fn evaluate<R, D, M>(deps: &Deps<R, D, M>, ctx: CheckContext) -> Evaluation
+async fn evaluate<R, D, M, T>(deps: &Deps<R, D, M, T>, ctx: CheckContext) -> Evaluation
 where
     D: DeploymentReader,
     M: MetricReader,
+    T: TargetGroupReader,
 {
     let config = match &deps.config {
         Ok(c) => c,
@@ -88,16 +94,40 @@ where
                 .failed("the deployment has no createTime to start the metric window from: set WINDOW_MINUTES".into());
         }
     };
-    let plan = match MetricPlan::new(&target, &config.gate, &config.metric_checks) {
+    // Target groups named by placeholder are this deployment's: CodeDeploy swaps the pair on
+    // every ECS deployment.
+    let (checks, target_groups) = if !uses_target_groups(&config.metric_checks) {
+        (config.metric_checks.clone(), None)
+    } else if !matches!(target, DeploymentTarget::Ecs(_)) {
+        return ctx.progress.failed(
+            "METRIC_CHECKS names {replacement_target_group} or {original_target_group}, which only an ECS deployment has"
+                .into(),
+        );
+    } else {
+        let resolved = deps
+            .target_groups
+            .target_groups(&ctx.deployment_id)
+            .await
+            .map_err(|e| format!("could not find the deployment's target groups: {e}"))
+            .and_then(|groups| with_target_groups(&config.metric_checks, &groups).map(|c| (c, groups)));
+        match resolved {
+            Ok((checks, groups)) => (checks, Some(groups)),
+            Err(e) => return ctx.progress.failed(e),
+        }
+    };
+    let plan = match MetricPlan::new(&target, &config.gate, &checks) {
         Ok(p) => p,
         Err(e) => return ctx.progress.failed(e.to_string()),
     };
     let window = MetricWindow::new(start, end);
-    let inputs = json!({
+    let mut inputs = json!({
         "window": {"start": epoch_s(window.start), "end": epoch_s(window.end), "period_s": window.period_s},
         "metric_queries": plan.queries.len(),
         "thresholds": config.gate,
     });
+    if let Some(groups) = target_groups {
+        inputs["target_groups"] = json!(groups);
+    }
     ctx.progress.inputs(&inputs);
     match deps.metrics.metric_data(&plan.queries, window).await {
         Ok(data) => Evaluation {
@@ -119,8 +149,9 @@ where
 mod tests {
     use super::*;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::metric_checks::TargetGroups;
     use shiftguard::metric_query::MetricQuery;
-    use shiftguard::ports::{AwsError, MetricData, MetricReadError};
+    use shiftguard::ports::{AwsError, MetricData, MetricReadError, TargetGroupError};
     use shiftguard::verdict::Status;
     use std::collections::BTreeMap;
     use std::sync::Mutex;
@@ -161,18 +192,31 @@ mod tests {
         appspec: &'static str,
         m: Metrics,
         env: &[(&str, &str)],
-    ) -> Deps<RecordingReporter, FixedDeployment, Metrics> {
+    ) -> Deps<RecordingReporter, FixedDeployment, Metrics, Groups> {
         let env = fakes::env(env);
         Deps {
             reporter: RecordingReporter::default(),
             deployments: FixedDeployment::new(appspec).created_at(SystemTime::now() - Duration::from_secs(600)),
             metrics: m,
+            target_groups: Groups,
             settings: HookSettings::from_lookup(&env).unwrap_or_default(),
             config: PostTrafficConfig::from_lookup(&env),
         }
     }
 
-    async fn run(d: &Deps<RecordingReporter, FixedDeployment, Metrics>) -> (Status, Vec<Status>) {
+    /// The deployment's replacement task set is behind `web-tg-1` (its original behind `web-tg-2`).
+    struct Groups;
+
+    impl TargetGroupReader for Groups {
+        async fn target_groups(&self, _id: &str) -> Result<TargetGroups, TargetGroupError> {
+            Ok(TargetGroups {
+                replacement: "targetgroup/web-tg-1/73e2d6bc24d8a067".into(),
+                original: Some("targetgroup/web-tg-2/2453ed029918f21f".into()),
+            })
+        }
+    }
+
+    async fn run(d: &Deps<RecordingReporter, FixedDeployment, Metrics, Groups>) -> (Status, Vec<Status>) {
         let out = function_handler(d, fakes::hook_event("d-1")).await.unwrap();
         (out.verdict, d.reporter.statuses())
     }
@@ -243,6 +287,32 @@ mod tests {
     #[tokio::test]
     async fn when_a_threshold_is_bad_should_report_failed_without_reading_metrics() {
         let d = deps(LAMBDA, metrics(&[]), &[("CONFIDENCE", "95%")]);
+        assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
+        assert!(d.metrics.calls.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn ecs_checks_read_the_replacement_target_group_of_this_deployment() {
+        let checks = include_str!("../../../shared/tests/fixtures/metric-checks.json");
+        let d = deps(
+            ECS,
+            metrics(&[("check0_num", 1.0), ("check0_den", 1000.0), ("check1", 300.0)]),
+            &[("METRIC_CHECKS", checks)],
+        );
+        assert_eq!(run(&d).await, (Status::Succeeded, vec![Status::Succeeded]));
+        let calls = d.metrics.calls.lock().unwrap();
+        let groups: Vec<&str> = calls[0]
+            .0
+            .iter()
+            .filter_map(|q| q.metric.dimensions.get("TargetGroup").map(String::as_str))
+            .collect();
+        assert_eq!(groups, ["targetgroup/web-tg-1/73e2d6bc24d8a067"; 2]);
+    }
+
+    #[tokio::test]
+    async fn target_group_placeholders_on_a_lambda_deployment_fail_the_hook() {
+        let checks = include_str!("../../../shared/tests/fixtures/metric-checks.json");
+        let d = deps(LAMBDA, metrics(&[]), &[("METRIC_CHECKS", checks)]);
         assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
         assert!(d.metrics.calls.lock().unwrap().is_empty());
     }

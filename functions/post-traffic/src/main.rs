@@ -5,8 +5,8 @@ mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::aws::{
-    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, cloudwatch_client, codedeploy_client, load_sdk_config,
-    s3_client,
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, cloudwatch_client, codedeploy_client,
+    elb_client, load_sdk_config, s3_client,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -17,7 +17,8 @@ async fn main() -> Result<(), Error> {
     let codedeploy = codedeploy_client(&sdk);
     let deps = handler::Deps {
         reporter: CodeDeployAdapter::new(codedeploy.clone()),
-        deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
+        deployments: DeploymentLookup::new(codedeploy.clone(), s3_client(&sdk)),
+        target_groups: EcsTargetGroups::new(codedeploy, elb_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         settings: shiftguard::env_config::HookSettings::from_env_or_default(),
         config,

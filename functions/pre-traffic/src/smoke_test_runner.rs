@@ -308,7 +308,14 @@ mod tests {
     #[tokio::test]
     async fn http_probes_are_judged_on_status_and_body() {
         let p = probes(r#"[{"name":"up","http":{"url":"http://127.0.0.1:1/health"},"expect":{"body_contains":"UP"}}]"#);
-        let up = run_smoke_tests(&ScriptedInvoker::default(), &FixedHttp(200, "UP"), Some(&target()), &p, far()).await;
+        let up = run_smoke_tests(
+            &ScriptedInvoker::default(),
+            &FixedHttp(200, "UP"),
+            Some(&target()),
+            &p,
+            far(),
+        )
+        .await;
         assert!(up[0].passed);
         let down = run_smoke_tests(
             &ScriptedInvoker::default(),

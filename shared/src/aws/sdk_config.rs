@@ -110,6 +110,16 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     )
 }
 
+/// An Elastic Load Balancing (v2) client, for an ECS deployment's target groups.
+pub fn elb_client(sdk: &SdkConfig) -> aws_sdk_elasticloadbalancingv2::Client {
+    aws_sdk_elasticloadbalancingv2::Client::from_conf(
+        aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+            .timeout_config(control_plane_timeouts())
+            .interceptor(CallTimer)
+            .build(),
+    )
+}
+
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(

@@ -14,9 +14,45 @@ pub struct AlarmStateChange {
     pub alarm_name: String,
     /// The alarm's ARN, from the event's `resources`, where present.
     pub alarm_arn: Option<String>,
-    pub state: String,
-    pub previous_state: Option<String>,
+    pub state: AlarmState,
+    pub previous_state: Option<AlarmState>,
     pub reason: Option<String>,
+}
+
+/// CloudWatch's `StateValue` (`OK`, `ALARM`, `INSUFFICIENT_DATA`; botocore
+/// `monitoring/2010-08-01/service-2.json`), as the event's `state.value` spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+    Other(String),
+}
+
+impl AlarmState {
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "OK" => AlarmState::Ok,
+            "ALARM" => AlarmState::Alarm,
+            "INSUFFICIENT_DATA" => AlarmState::InsufficientData,
+            other => AlarmState::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for AlarmState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What an incoming event is to the rollback function.
@@ -72,8 +108,12 @@ pub fn parse_alarm_event(event: Value) -> Result<AlarmEvent, AlarmEventError> {
             .unwrap_or_default()
             .into_iter()
             .find(|r| r.starts_with("arn:") && r.contains(":alarm:")),
-        state: state.value.ok_or(AlarmEventError::Missing("detail.state.value"))?,
-        previous_state: detail.previous_state.and_then(|s| s.value),
+        state: AlarmState::parse(&state.value.ok_or(AlarmEventError::Missing("detail.state.value"))?),
+        previous_state: detail
+            .previous_state
+            .and_then(|s| s.value)
+            .as_deref()
+            .map(AlarmState::parse),
         reason: state.reason,
     }))
 }
@@ -94,8 +134,8 @@ mod tests {
             AlarmEvent::StateChange(AlarmStateChange {
                 alarm_name: "orders-error-rate".into(),
                 alarm_arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-error-rate".into()),
-                state: "ALARM".into(),
-                previous_state: Some("OK".into()),
+                state: AlarmState::Alarm,
+                previous_state: Some(AlarmState::Ok),
                 reason: Some("Threshold Crossed: 1 datapoint [5.0] was greater than the threshold (1.0).".into()),
             })
         );

@@ -12,14 +12,54 @@ pub struct DeploymentStateChange {
     pub application: String,
     pub deployment_group: String,
     pub deployment_id: String,
-    /// START, SUCCESS, FAILURE, STOP, READY.
-    pub state: String,
+    pub state: DeploymentState,
+}
+
+/// The event's `detail.state`: START, SUCCESS, FAILURE, STOP, READY
+/// (<https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploymentState {
+    Start,
+    Success,
+    Failure,
+    Stop,
+    Ready,
+    Other(String),
+}
+
+impl DeploymentState {
+    /// Read whatever the case.
+    pub fn parse(value: &str) -> Self {
+        match value.to_ascii_uppercase().as_str() {
+            "START" => DeploymentState::Start,
+            "SUCCESS" => DeploymentState::Success,
+            "FAILURE" => DeploymentState::Failure,
+            "STOP" => DeploymentState::Stop,
+            "READY" => DeploymentState::Ready,
+            other => DeploymentState::Other(other.to_string()),
+        }
+    }
+
+    /// As the event spells it (upper case).
+    pub fn as_str(&self) -> &str {
+        match self {
+            DeploymentState::Start => "START",
+            DeploymentState::Success => "SUCCESS",
+            DeploymentState::Failure => "FAILURE",
+            DeploymentState::Stop => "STOP",
+            DeploymentState::Ready => "READY",
+            DeploymentState::Other(s) => s,
+        }
+    }
 }
 
 impl DeploymentStateChange {
     /// A state after which the deployment runs no more.
     pub fn is_final(&self) -> bool {
-        matches!(self.state.as_str(), "SUCCESS" | "FAILURE" | "STOP")
+        matches!(
+            self.state,
+            DeploymentState::Success | DeploymentState::Failure | DeploymentState::Stop
+        )
     }
 }
 
@@ -61,7 +101,7 @@ pub fn parse_deployment_event(event: Value) -> Result<DeploymentEvent, Deploymen
         application: field(d.application, "application")?,
         deployment_group: field(d.deployment_group, "deploymentGroup")?,
         deployment_id: field(d.deployment_id, "deploymentId")?,
-        state: field(d.state, "state")?.to_ascii_uppercase(),
+        state: DeploymentState::parse(&field(d.state, "state")?),
     }))
 }
 
@@ -82,7 +122,7 @@ mod tests {
                 application: "orders".into(),
                 deployment_group: "orders-live".into(),
                 deployment_id: "d-ABCDEF123".into(),
-                state: "SUCCESS".into(),
+                state: DeploymentState::Success,
             }))
         );
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use shiftguard::alarm_event::{AlarmEvent, parse_alarm_event};
+use shiftguard::alarm_event::{AlarmEvent, AlarmState, parse_alarm_event};
 use shiftguard::call_time::{self, CallTime};
 use shiftguard::decision_record::{RECORD_KIND, emit_line};
 use shiftguard::deployment_group::{GROUP_TAG, parse_group_tag, union};
@@ -70,7 +70,7 @@ where
         Ok(AlarmEvent::Other(what)) => return Ok(no_op(format!("{what} is not an alarm state change"))),
         Err(e) => return Err(diagnostic("Shiftguard.InvalidEvent", e.to_string())),
     };
-    if change.state != "ALARM" {
+    if change.state != AlarmState::Alarm {
         return Ok(no_op(format!(
             "alarm {} went to {}, not ALARM",
             change.alarm_name, change.state
@@ -133,7 +133,7 @@ where
         record: RECORD_KIND,
         hook: "alarm-rollback",
         alarm: change.alarm_name,
-        state: change.state,
+        state: change.state.to_string(),
         action: if acted { "rollback" } else { "none" },
         reason,
         groups: outcomes,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use shiftguard::call_time;
 use shiftguard::delivery_metrics::{deployment_duration, time_to_restore};
 use shiftguard::deployment::DeploymentStatus;
-use shiftguard::deployment_event::{DeploymentEvent, DeploymentStateChange, parse_deployment_event};
+use shiftguard::deployment_event::{DeploymentEvent, DeploymentState, DeploymentStateChange, parse_deployment_event};
 use shiftguard::deployment_group::GroupRef;
 use shiftguard::emf::{EmfMetric, emf_document};
 use shiftguard::env_config::ConfigError;
@@ -64,7 +64,7 @@ pub async fn function_handler<C: DeploymentControl>(
     })?;
     let (metrics, mut properties, problems) = measure(&deps.control, &change).await;
     properties.push(("DeploymentId", Value::from(change.deployment_id.clone())));
-    properties.push(("State", Value::from(change.state.clone())));
+    properties.push(("State", Value::from(change.state.as_str())));
     if !problems.is_empty() {
         // The count is still right; a retry would count the event twice, so this is logged, not raised.
         tracing::warn!(
@@ -97,7 +97,7 @@ async fn measure<C: DeploymentControl>(
     change: &DeploymentStateChange,
 ) -> (Vec<EmfMetric>, Vec<(&'static str, Value)>, Vec<String>) {
     let mut metrics = vec![EmfMetric {
-        name: count_metric(&change.state),
+        name: count_metric(change.state.as_str()),
         unit: "Count",
         value: 1.0,
     }];
@@ -125,7 +125,7 @@ async fn measure<C: DeploymentControl>(
         }),
         None => problems.push("the deployment has no createTime".into()),
     }
-    if change.state != "SUCCESS" {
+    if change.state != DeploymentState::Success {
         return (metrics, properties, problems);
     }
     let group = GroupRef {

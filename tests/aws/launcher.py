@@ -1,15 +1,20 @@
 """The local AWS stand-in for shiftguard's tests and demo.
 
 moto's server (pinned in tests/aws/requirements.txt), plus what moto 5.2.5 lacks or does
-differently from AWS in the ways shiftguard depends on:
+differently from AWS in the ways shiftguard depends on. Each patch says, where it is defined,
+which AWS page or API model (botocore's service-2.json for the service) it follows; error names
+are those the model lists for the operation.
 
 - CodeDeploy PutLifecycleEventHookExecutionStatus: recorded; a second status for the same hook
   execution is refused with LifecycleEventAlreadyCompletedException, as AWS does.
-- CodeDeploy StopDeployment (DeploymentAlreadyCompletedException once a deployment ended),
-  and a control to move a deployment to a status with create/complete times, playing the part
-  of CodeDeploy's own progress.
-- CodeDeploy GetApplicationRevision, and GetDeployment returning only the sha256 of an
-  AppSpecContent revision (as AWS may), so the hooks' fallback path is exercised.
+- CodeDeploy StopDeployment (DeploymentAlreadyCompletedException once a deployment ended); with
+  autoRollbackEnabled, CodeDeploy's rollback deployment (creator codeDeployRollback, rollbackInfo
+  both ways) in the same group. GetDeployment/BatchGetDeployments return rollbackInfo, which
+  moto leaves empty. A control moves a deployment to a status with create/complete times and
+  sets its creator and rollbackInfo, playing the part of CodeDeploy's own progress.
+- CodeDeploy GetApplicationRevision (AppSpecContent/String revisions with their content, S3
+  revisions by location), and GetDeployment returning only the sha256 of an AppSpecContent
+  revision (as AWS may), so the hooks' fallback path is exercised; S3 revisions as given.
 - Lambda Invoke runs the function's real code, for the exact version asked for, with the
   function's timeout: a Python handler from its zip in-process, or a `provided.al2023` function's
   `bootstrap` binary as a warm process under a Runtime API served here (one sandbox per version,
@@ -17,9 +22,10 @@ differently from AWS in the ways shiftguard depends on:
 - CloudWatch over smithy-rpc-v2-cbor (the protocol of the Rust SDK), bridged to moto's JSON
   protocol with botocore's CBOR parser and serializer; percentile statistics (p99) in
   GetMetricData, which moto leaves empty; dimension sets matched whatever their order (moto
-  5.2.5 sorts them wrongly); every GetMetricData request recorded.
+  5.2.5 sorts them wrongly); every GetMetricData request recorded; results that are not
+  Complete (Forbidden, InternalError, PartialData with a NextToken) under fault injection.
 - Fault injection per operation, optionally only for one deploymentId (error status and
-  code, delay, dropped connection), and
+  code, delay, dropped connection, GetMetricData result status), and
   read-only views of what happened, under /_shiftguard/.
 
 Usage: python launcher.py [--port N]. Prints "READY http://127.0.0.1:N" once serving, and
@@ -57,7 +63,7 @@ from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import Dimension, Statistics
 from moto.codedeploy import responses as cd_responses
 from moto.codedeploy.exceptions import CodeDeployException
-from moto.codedeploy.models import codedeploy_backends
+from moto.codedeploy.models import DeploymentInfo, codedeploy_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -80,6 +86,11 @@ INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
 
 # --- CodeDeploy -------------------------------------------------------------------------
+#
+# Error names are those botocore's model (botocore/data/codedeploy/2014-10-06/service-2.json,
+# the model AWS's SDKs are generated from) lists for the operation raising them.
+
+_CODEDEPLOY = get_session().get_service_model("codedeploy")
 
 
 class _Error(CodeDeployException):
@@ -103,7 +114,11 @@ def _sha256(text):
 
 
 def _with_sha_only(revision):
-    """What AWS may return for an AppSpecContent revision: the sha256, not the content."""
+    """What AWS may return for an AppSpecContent revision: the sha256, not the content.
+
+    Not documented either way: the model (AppSpecContent: content, sha256) makes both members
+    optional, and GetApplicationRevision is the operation that returns a revision's content.
+    Kept so the hooks' fallback to GetApplicationRevision is exercised."""
     revision = json.loads(json.dumps(revision or {}))
     for key in ("appSpecContent", "string"):
         part = revision.get(key)
@@ -112,17 +127,52 @@ def _with_sha_only(revision):
     return revision
 
 
-def put_lifecycle_event_hook_execution_status(self):
+def _deployment_id(self):
+    """The request's deploymentId; DeploymentIdRequiredException without one, as the model lists
+    for GetDeployment, StopDeployment and PutLifecycleEventHookExecutionStatus ("At least one
+    deployment ID must be specified")."""
     deployment_id = self._get_param("deploymentId")
+    if not deployment_id:
+        raise _Error("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+    return deployment_id
+
+
+_moto_deployment_info = cd_responses._deployment_info
+
+
+def _deployment_info(deployment):
+    """moto's DeploymentInfo plus `rollbackInfo`, which moto 5.2.5 always leaves empty.
+
+    DeploymentInfo.rollbackInfo (model shape RollbackInfo; API reference
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_RollbackInfo.html):
+    rollbackDeploymentId "The ID of the deployment rollback", rollbackTriggeringDeploymentId
+    "The deployment ID of the deployment that was underway and triggered a rollback deployment
+    because it failed or was stopped", rollbackMessage. moto already keeps `creator`."""
+    info = _moto_deployment_info(deployment)
+    info["rollbackInfo"] = dict(getattr(deployment, "rollback_info", None) or {})
+    return info
+
+
+# GetDeployment and BatchGetDeployments both answer through this function.
+cd_responses._deployment_info = _deployment_info
+
+
+def put_lifecycle_event_hook_execution_status(self):
+    deployment_id = _deployment_id(self)
     hook_id = self._get_param("lifecycleEventHookExecutionId")
     status = self._get_param("status")
     _backend(self).get_deployment(deployment_id)  # DeploymentDoesNotExistException
     if not hook_id:
-        raise _Error("LifecycleEventHookExecutionIdRequiredException", "lifecycleEventHookExecutionId is required")
+        # The model's errors for this operation have no "...IdRequired" name for the hook
+        # execution; InvalidLifecycleEventHookExecutionIdException is the one it lists.
+        raise _Error("InvalidLifecycleEventHookExecutionIdException", "lifecycleEventHookExecutionId is missing")
+    # LifecycleEventStatus has more values, but "only Succeeded and Failed can be passed
+    # successfully in your API call" (the model's documentation of `status`).
     if status not in ("Succeeded", "Failed"):
         raise _Error("InvalidLifecycleEventHookExecutionStatusException", f"status {status!r} is not valid")
     with LOCK:
         if any(r["lifecycleEventHookExecutionId"] == hook_id for r in REPORTS):
+            # "An attempt to return the status of an already completed lifecycle event occurred."
             raise _Error(
                 "LifecycleEventAlreadyCompletedException",
                 f"The lifecycle event {hook_id} is already completed",
@@ -139,41 +189,128 @@ def put_lifecycle_event_hook_execution_status(self):
 
 
 def get_deployment(self):
-    deployment = _backend(self).get_deployment(self._get_param("deploymentId"))
-    info = cd_responses._deployment_info(deployment)
+    deployment = _backend(self).get_deployment(_deployment_id(self))
+    info = _deployment_info(deployment)
+    # An S3 revision comes back as it was given (RevisionLocation.s3Location: bucket, key,
+    # bundleType, version, eTag): only AppSpecContent/String revisions are reduced.
     info["revision"] = _with_sha_only(info["revision"])
     return ActionResult({"deploymentInfo": info})
 
 
+def _same_s3_location(used, wanted):
+    """Whether a deployment's S3 revision is the one asked for: bucket and key, and bundleType,
+    version and eTag where the request names them (S3Location in the model)."""
+    if not used or used.get("bucket") != wanted.get("bucket") or used.get("key") != wanted.get("key"):
+        return False
+    return all(wanted.get(k) in (None, used.get(k)) for k in ("bundleType", "version", "eTag"))
+
+
 def get_application_revision(self):
+    """GetApplicationRevision: applicationName, revision (RevisionLocation) and revisionInfo
+    (GenericRevisionInfo), as GetApplicationRevisionOutput in the model has them. A revision
+    CodeDeploy knows is one a deployment of the application used. For an S3 revision the answer
+    is its location, not the object's content (RevisionLocation has no content for S3: the
+    bundle stays in the bucket); for AppSpecContent/String it is the content with its sha256."""
     backend = _backend(self)
     application = self._get_param("applicationName")
+    if not application:
+        raise _Error("ApplicationNameRequiredException", "The minimum number of required application names was not specified.")
     wanted = self._get_param("revision") or {}
+    if not wanted:
+        raise _Error("RevisionRequiredException", "The revision ID was not specified.")
     backend.get_application(application)  # ApplicationDoesNotExistException
     part = wanted.get("appSpecContent") or wanted.get("string") or {}
     for deployment in backend.deployments.values():
-        content = _content_of(deployment.revision)
-        if deployment.application_name != application or content is None:
+        if deployment.application_name != application:
             continue
-        if part.get("sha256") in (None, _sha256(content)):
-            revision = json.loads(json.dumps(deployment.revision))
+        used = deployment.revision or {}
+        if wanted.get("revisionType") == "S3":
+            if not _same_s3_location(used.get("s3Location"), wanted.get("s3Location") or {}):
+                continue
+            revision = json.loads(json.dumps(used))
+        else:
+            content = _content_of(used)
+            if content is None or part.get("sha256") not in (None, _sha256(content)):
+                continue
+            revision = json.loads(json.dumps(used))
             for key in ("appSpecContent", "string"):
                 if key in revision:
                     revision[key]["sha256"] = _sha256(content)
-            return ActionResult(
-                {
-                    "applicationName": application,
-                    "revision": revision,
-                    "revisionInfo": {"registerTime": deployment.create_time},
-                }
-            )
-    raise _Error("RevisionDoesNotExistException", "The revision does not exist")
+        return ActionResult(
+            {
+                "applicationName": application,
+                "revision": revision,
+                "revisionInfo": {"registerTime": deployment.create_time, "firstUsedTime": deployment.create_time},
+            }
+        )
+    raise _Error("RevisionDoesNotExistException", "The named revision does not exist with the user or AWS account.")
+
+
+ROLLBACK_CREATOR = "codeDeployRollback"  # DeploymentCreator: "A rollback process created the deployment."
+
+
+def _start_rollback(backend, stopped):
+    """The deployment CodeDeploy starts when a deployment is stopped with automatic rollback.
+
+    "CodeDeploy rolls back deployments by redeploying a previously deployed revision of an
+    application as a new deployment. These rolled-back deployments are technically new
+    deployments, with new deployment IDs" ... "the last known good version of an application
+    revision is deployed" (https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html).
+    The new deployment is in the same application and group, its creator is codeDeployRollback
+    and its rollbackInfo.rollbackTriggeringDeploymentId names the stopped deployment, whose
+    rollbackInfo.rollbackDeploymentId names the new one (RollbackInfo in the model).
+
+    Approximated: the revision is that of the group's newest Succeeded deployment, or the stopped
+    deployment's own where the group has none (AWS's choice there is not documented). The
+    rollbackMessage texts are the stand-in's own: the model only says the member describes the
+    rollback's status. The rollback starts InProgress; tests move it on through the control API."""
+    group = stopped.deployment_group
+    good = [
+        d
+        for d in backend.deployments.values()
+        if d.application_name == stopped.application_name
+        and d.deployment_group_name == stopped.deployment_group_name
+        and d.status == "Succeeded"
+        and d.deployment_id != stopped.deployment_id
+    ]
+    source = max(good, key=lambda d: d.complete_time or d.create_time, default=stopped)
+    rollback = DeploymentInfo(
+        stopped.application,
+        group,
+        json.loads(json.dumps(source.revision or {})),
+        stopped.deployment_config_name,
+        f"Rollback of {stopped.deployment_id}",
+        stopped.ignore_application_stop_failures,
+        stopped.target_instances,
+        stopped.auto_rollback_configuration,
+        stopped.update_outdated_instances_only,
+        stopped.file_exists_behavior,
+        stopped.override_alarm_configuration,
+        ROLLBACK_CREATOR,
+    )
+    rollback.status = "InProgress"
+    rollback.start_time = utcnow()
+    rollback.rollback_info = {
+        "rollbackTriggeringDeploymentId": stopped.deployment_id,
+        "rollbackMessage": f"Rollback deployment for {stopped.deployment_id}, which was stopped; in progress",
+    }
+    stopped.rollback_info = {
+        "rollbackDeploymentId": rollback.deployment_id,
+        "rollbackMessage": f"Deployment stopped; rolled back by deployment {rollback.deployment_id}",
+    }
+    backend.deployments[rollback.deployment_id] = rollback
+    return rollback
 
 
 def stop_deployment(self):
-    deployment_id = self._get_param("deploymentId")
+    """StopDeployment (deploymentId, autoRollbackEnabled). DeploymentAlreadyCompletedException once
+    the deployment ended ("The deployment is already complete"). With autoRollbackEnabled,
+    CodeDeploy's rollback deployment is started (see _start_rollback). The stop itself lands at
+    once here (StopStatus Succeeded); AWS may answer Pending and finish the stop later."""
+    deployment_id = _deployment_id(self)
     rollback = bool(self._get_param("autoRollbackEnabled"))
-    deployment = _backend(self).get_deployment(deployment_id)
+    backend = _backend(self)
+    deployment = backend.get_deployment(deployment_id)
     with LOCK:
         if deployment.status in FINAL_STATUSES:
             raise _Error(
@@ -181,25 +318,55 @@ def stop_deployment(self):
             )
         deployment.status = "Stopped"
         deployment.complete_time = utcnow()
-        STOPS.append({"deploymentId": deployment_id, "autoRollbackEnabled": rollback, "at": time.time()})
+        started = _start_rollback(backend, deployment) if rollback else None
+        STOPS.append(
+            {
+                "deploymentId": deployment_id,
+                "autoRollbackEnabled": rollback,
+                "rollbackDeploymentId": started.deployment_id if started else None,
+                "at": time.time(),
+            }
+        )
     return ActionResult({"status": "Succeeded", "statusMessage": "stopped" + (" with rollback" if rollback else "")})
 
 
 def set_deployment_state(deployment_id, change):
-    """Plays CodeDeploy's progress: {"status", "created_seconds_ago", "completed_seconds_ago"}."""
+    """Plays CodeDeploy's progress: {"status", "created_seconds_ago", "completed_seconds_ago",
+    "creator", "rollbackInfo"}. `status` must be a DeploymentStatus value of the model, `creator` must be a DeploymentCreator value of the model (so a
+    test can make, say, CloudFormation's rollback, CloudFormationRollback); `rollbackInfo` members
+    are RollbackInfo's."""
     for backends in codedeploy_backends.values():
         for backend in backends.values():
             deployment = backend.deployments.get(deployment_id)
             if deployment is None:
                 continue
             now = utcnow()
+            if "creator" in change:
+                creators = _CODEDEPLOY.shape_for("DeploymentCreator").enum
+                if change["creator"] not in creators:
+                    raise ValueError(f"creator {change['creator']!r} is none of DeploymentCreator's {creators}")
+                deployment.creator = change["creator"]
+            if "rollbackInfo" in change:
+                members = set(_CODEDEPLOY.shape_for("RollbackInfo").members)
+                unknown = set(change["rollbackInfo"]) - members
+                if unknown:
+                    raise ValueError(f"rollbackInfo has no {sorted(unknown)}; RollbackInfo has {sorted(members)}")
+                deployment.rollback_info = {**(getattr(deployment, "rollback_info", None) or {}), **change["rollbackInfo"]}
             if "status" in change:
+                statuses = _CODEDEPLOY.shape_for("DeploymentStatus").enum
+                if change["status"] not in statuses:
+                    raise ValueError(f"status {change['status']!r} is none of DeploymentStatus's {statuses}")
                 deployment.status = change["status"]
             if "created_seconds_ago" in change:
                 deployment.create_time = now - datetime.timedelta(seconds=change["created_seconds_ago"])
             if "completed_seconds_ago" in change:
                 deployment.complete_time = now - datetime.timedelta(seconds=change["completed_seconds_ago"])
-            return {"deploymentId": deployment_id, "status": deployment.status}
+            return {
+                "deploymentId": deployment_id,
+                "status": deployment.status,
+                "creator": deployment.creator,
+                "rollbackInfo": getattr(deployment, "rollback_info", None) or {},
+            }
     return None
 
 
@@ -462,45 +629,119 @@ def _call(app, environ):
     return int(captured["status"].split()[0]), body
 
 
-def cbor_bridge(environ, start_response, body, app, prefix, operation):
+def _cbor_error(start_response, status, code, message):
+    """An error in smithy-rpc-v2-cbor: a CBOR map with `__type` and `message`, and, since
+    CloudWatch's model is awsQueryCompatible, the x-amzn-query-error header (code;fault)."""
+    out = b"\xa2" + _cbor_text("__type") + _cbor_text(code) + _cbor_text("message") + _cbor_text(message)
+    headers = [
+        ("smithy-protocol", "rpc-v2-cbor"),
+        ("Content-Type", "application/cbor"),
+        ("x-amzn-query-error", f"{code};{'Sender' if status < 500 else 'Receiver'}"),
+        ("Content-Length", str(len(out))),
+    ]
+    start_response(f"{status} Error", headers)
+    return [out]
+
+
+# GetMetricData pages still to be fetched, by the NextToken that announced them.
+METRIC_PAGES = {}
+
+
+def _with_metric_status(answer, status):
+    """A GetMetricData answer as CloudWatch gives it when a result is not Complete.
+
+    MetricDataResult.StatusCode (model enum StatusCode: Complete, InternalError, PartialData,
+    Forbidden), in the model's words: "Complete indicates that all data points in the requested
+    time range were returned. PartialData means that an incomplete set of data points were
+    returned. You can use the NextToken value that was returned and repeat your request to get
+    more data points. NextToken is not returned if you are performing a math expression.
+    InternalError indicates that an error occurred. Retry your request using NextToken, if
+    present." (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataResult.html)
+    GetMetricData's NextToken: "Include this value, if it was returned by the previous
+    GetMetricData operation, to get the next set of data points."
+
+    - Forbidden, InternalError: every result carries the status, no datapoints, and a
+      Messages entry (MessageData: Code, Value). The Forbidden text is the one the model's
+      MessageData documentation quotes; the InternalError text is the stand-in's own.
+    - PartialData: every result keeps the first half of its datapoints (in the order asked for
+      with ScanBy) and is PartialData; the answer gets a NextToken; the request repeated with it
+      returns the other half of each result, Complete.
+    """
+    results = answer.get("MetricDataResults") or []
+    if status in ("Forbidden", "InternalError"):
+        text = (
+            "Authentication too complex to retrieve cross region data"
+            if status == "Forbidden"
+            else "An internal error occurred"
+        )
+        for r in results:
+            r.update({"Values": [], "Timestamps": [], "StatusCode": status, "Messages": [{"Code": status, "Value": text}]})
+        return answer
+    if status == "PartialData":
+        rest = []
+        for r in results:
+            values, stamps = r.get("Values") or [], r.get("Timestamps") or []
+            half = len(values) // 2
+            rest.append({**r, "Values": values[half:], "Timestamps": stamps[half:], "StatusCode": "Complete"})
+            r.update({"Values": values[:half], "Timestamps": stamps[:half], "StatusCode": "PartialData"})
+        token = f"shiftguard-page-{time.time_ns()}"
+        with LOCK:
+            METRIC_PAGES[token] = {"MetricDataResults": rest}
+        answer["NextToken"] = token
+        return answer
+    for r in results:
+        r["StatusCode"] = status
+    return answer
+
+
+def cbor_bridge(environ, start_response, body, app, prefix, operation, metric_status=None):
     params = RpcV2CBORParser()._initial_body_parse(body) or {}
     if operation == "GetMetricData":
         with LOCK:
             METRIC_REQUESTS.append(json.loads(json.dumps(params, default=_json_default)))
-    forwarded = json.dumps(params, default=_json_default).encode()
-    inner = dict(environ)
-    inner.update(
-        {
-            "PATH_INFO": "/",
-            "REQUEST_METHOD": "POST",
-            "CONTENT_TYPE": "application/x-amz-json-1.0",
-            "CONTENT_LENGTH": str(len(forwarded)),
-            "HTTP_X_AMZ_TARGET": f"{prefix}.{operation}",
-            "wsgi.input": io.BytesIO(forwarded),
-        }
-    )
-    inner.pop("HTTP_SMITHY_PROTOCOL", None)
-    status, answer = _call(app, inner)
+    token = params.get("NextToken") if operation == "GetMetricData" else None
+    if token:
+        # moto 5.2.5 ignores GetMetricData's NextToken; the pages it announces are the stand-in's.
+        with LOCK:
+            page = METRIC_PAGES.pop(token, None)
+        if page is None:  # the operation's one modeled error: InvalidNextToken, 400
+            return _cbor_error(start_response, 400, "InvalidNextToken", "The next token specified is invalid.")
+        status, answer = 200, json.dumps(page).encode()
+    else:
+        forwarded = json.dumps(params, default=_json_default).encode()
+        inner = dict(environ)
+        inner.update(
+            {
+                "PATH_INFO": "/",
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-amz-json-1.0",
+                "CONTENT_LENGTH": str(len(forwarded)),
+                "HTTP_X_AMZ_TARGET": f"{prefix}.{operation}",
+                "wsgi.input": io.BytesIO(forwarded),
+            }
+        )
+        inner.pop("HTTP_SMITHY_PROTOCOL", None)
+        status, answer = _call(app, inner)
     headers = [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")]
     if status < 300:
         shape = _CLOUDWATCH.operation_model(operation).output_shape
         out = bytearray()
         if shape is not None:
-            _CborSerializer()._serialize_data_item(out, _prune(json.loads(answer or b"{}"), shape), shape)
+            value = json.loads(answer or b"{}")
+            if metric_status and operation == "GetMetricData":
+                value = _with_metric_status(value, metric_status)
+            _CborSerializer()._serialize_data_item(out, _prune(value, shape), shape)
         else:
             out.extend(b"\xa0")
         start_response(f"{status} OK", headers + [("Content-Length", str(len(out)))])
         return [bytes(out)]
     try:
         error = json.loads(answer)
-    except ValueError:
+    except ValueError:  # InternalFailure, 500: one of AWS's common errors (see the faults below)
         error = {"__type": "InternalFailure", "message": answer.decode(errors="replace")}
     code = str(error.get("__type") or error.get("code") or "InternalFailure").rsplit("#", 1)[-1]
     message = str(error.get("message") or error.get("Message") or "")
-    out = b"\xa2" + _cbor_text("__type") + _cbor_text(code) + _cbor_text("message") + _cbor_text(message)
-    headers += [("x-amzn-query-error", f"{code};Sender"), ("Content-Length", str(len(out)))]
-    start_response(f"{status} Error", headers)
-    return [out]
+    return _cbor_error(start_response, status, code, message)
 
 
 # --- Routing, faults, views -------------------------------------------------------------
@@ -564,7 +805,10 @@ def _control(environ, start_response, body):
         if path == "/_shiftguard/stops":
             return _json(start_response, "200 OK", STOPS)
         if path.startswith("/_shiftguard/deployments/") and method == "POST":
-            changed = set_deployment_state(path.rsplit("/", 1)[-1], json.loads(body))
+            try:
+                changed = set_deployment_state(path.rsplit("/", 1)[-1], json.loads(body))
+            except ValueError as e:
+                return _json(start_response, "400 Bad Request", {"error": str(e)})
             if changed is None:
                 return _json(start_response, "404 Not Found", {"error": "no such deployment"})
             return _json(start_response, "200 OK", changed)
@@ -573,6 +817,22 @@ def _control(environ, start_response, body):
         if path == "/_shiftguard/faults" and method == "POST":
             fault = json.loads(body)
             fault.setdefault("times", 1)
+            if "metric_status" in fault:
+                # Not an error: the answer's MetricDataResults carry this StatusCode instead.
+                statuses = _CLOUDWATCH.shape_for("StatusCode").enum
+                if fault.get("operation") != "GetMetricData" or fault["metric_status"] not in statuses:
+                    return _json(
+                        start_response,
+                        "400 Bad Request",
+                        {"error": f"metric_status is for GetMetricData, one of {statuses}"},
+                    )
+                fault.setdefault("status", 0)
+            # ThrottlingException, 400: in the common errors every AWS API can return ("The
+            # request was denied due to request throttling", e.g.
+            # https://docs.aws.amazon.com/codedeploy/latest/APIReference/CommonErrors.html and
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html),
+            # and a modeled error of CodeDeploy (service-2.json, ThrottlingException). Lambda
+            # throttles with TooManyRequestsException, 429 (its model): tests say so explicitly.
             fault.setdefault("status", 400)
             fault.setdefault("error", "ThrottlingException")
             FAULTS.append(fault)
@@ -610,10 +870,14 @@ class App:
 
     def _answer(self, environ, start_response, body, path, operation, deployment_id):
         fault = _take_fault(operation, deployment_id)
+        cbor = CBOR_PATH.match(path)
+        is_cloudwatch = bool(cbor) and cbor.group(1) == _CLOUDWATCH.metadata["targetPrefix"]
         if fault:
             time.sleep(fault.get("delay_ms", 0) / 1000)
             if fault.get("drop"):
                 raise ConnectionAbortedError("fault injection: connection dropped")
+            if fault.get("status") and is_cloudwatch:  # in CloudWatch's own protocol
+                return _cbor_error(start_response, int(fault["status"]), fault["error"], f"injected {fault['error']}")
             if fault.get("status"):  # 0: only the delay, then the real answer
                 status = int(fault["status"])
                 error = {"__type": fault["error"], "message": f"injected {fault['error']}"}
@@ -627,9 +891,9 @@ class App:
                     ],
                 )
                 return [body_out]
-        cbor = CBOR_PATH.match(path)
-        if cbor and cbor.group(1) == _CLOUDWATCH.metadata["targetPrefix"]:
-            return cbor_bridge(environ, start_response, body, self.moto, cbor.group(1), cbor.group(2))
+        if is_cloudwatch:
+            metric_status = (fault or {}).get("metric_status")
+            return cbor_bridge(environ, start_response, body, self.moto, cbor.group(1), cbor.group(2), metric_status)
         match = INVOKE_PATH.match(path)
         if match and environ["REQUEST_METHOD"] == "POST":
             answer = invoke(environ, start_response, unquote(match.group(1)), body)

@@ -139,7 +139,14 @@ impl LocalAws {
         self.view("stops").await
     }
 
-    /// Plays CodeDeploy's progress: `{"status", "created_seconds_ago", "completed_seconds_ago"}`.
+    /// GetMetricData requests, decoded, in order.
+    pub async fn metric_data_requests(&self) -> Vec<Value> {
+        self.view("metric-data-requests").await
+    }
+
+    /// Plays CodeDeploy's progress: `{"status", "created_seconds_ago", "completed_seconds_ago",
+    /// "creator", "rollbackInfo"}` (`creator` one of the API's `DeploymentCreator` values,
+    /// `rollbackInfo` with `RollbackInfo`'s members).
     pub async fn set_deployment(&self, deployment_id: &str, change: Value) {
         reqwest::Client::new()
             .post(format!("{}/_shiftguard/deployments/{deployment_id}", self.endpoint))
@@ -150,7 +157,9 @@ impl LocalAws {
             .expect("the launcher moves the deployment");
     }
 
-    /// Makes the next `times` calls of `operation` fail as described (see launcher.py).
+    /// Makes the next `times` calls of `operation` fail as described (see launcher.py), or, with
+    /// `{"operation": "GetMetricData", "metric_status": ...}`, answer with results whose
+    /// `StatusCode` is not `Complete`.
     pub async fn inject_fault(&self, fault: Value) {
         reqwest::Client::new()
             .post(format!("{}/_shiftguard/faults", self.endpoint))

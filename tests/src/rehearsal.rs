@@ -466,13 +466,24 @@ impl<'a> Rehearsal<'a> {
                     .send()
                     .await
                     .expect("GetDeployment");
-                let status = status
-                    .deployment_info
+                let info = status.deployment_info;
+                // The stop started CodeDeploy's rollback deployment (the stand-in, as AWS does).
+                let rollback = info
+                    .as_ref()
+                    .and_then(|d| d.rollback_info.as_ref())
+                    .and_then(|r| r.rollback_deployment_id.clone());
+                let status = info
                     .and_then(|d| d.status)
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default();
                 if status == "Stopped" {
                     self.point_live(&old, None).await;
+                    if let Some(rollback) = rollback {
+                        // Playing CodeDeploy: its rollback put the old version back, and ended.
+                        self.local
+                            .set_deployment(&rollback, json!({"status": "Succeeded", "completed_seconds_ago": 0}))
+                            .await;
+                    }
                     outcome.result = "RolledBack".into();
                     outcome.decided_by = "alarm".into();
                     outcome.live = self.live_version().await;

@@ -20,6 +20,8 @@ pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub codedeploy: aws_sdk_codedeploy::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Path-style addressing: moto serves every bucket under the one endpoint.
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Aws {
@@ -29,6 +31,11 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             codedeploy: aws_sdk_codedeploy::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 }
@@ -128,16 +135,20 @@ pub async fn deployment(aws: &Aws, platform: ComputePlatform, appspec: &str) -> 
 
 /// Creates a deployment in the group `<app>-dg` of an existing application.
 pub async fn deployment_in(aws: &Aws, app: &str, appspec: &str) -> String {
+    let revision = RevisionLocation::builder()
+        .revision_type(RevisionLocationType::AppSpecContent)
+        .app_spec_content(AppSpecContent::builder().content(appspec).build())
+        .build();
+    deployment_of_revision(aws, app, revision).await
+}
+
+/// Creates a deployment of `revision` in the group `<app>-dg` of an existing application.
+pub async fn deployment_of_revision(aws: &Aws, app: &str, revision: RevisionLocation) -> String {
     aws.codedeploy
         .create_deployment()
         .application_name(app)
         .deployment_group_name(format!("{app}-dg"))
-        .revision(
-            RevisionLocation::builder()
-                .revision_type(RevisionLocationType::AppSpecContent)
-                .app_spec_content(AppSpecContent::builder().content(appspec).build())
-                .build(),
-        )
+        .revision(revision)
         .send()
         .await
         .expect("CreateDeployment")
@@ -145,10 +156,92 @@ pub async fn deployment_in(aws: &Aws, app: &str, appspec: &str) -> String {
         .expect("a deployment id")
 }
 
+/// An object written to S3: where it is, and what S3 said of it.
+#[derive(Debug, Clone)]
+pub struct S3Object {
+    pub bucket: String,
+    pub key: String,
+    /// The version id, where the bucket is versioned.
+    pub version: Option<String>,
+    /// The ETag without its quotes, as CodeDeploy's `S3Location.eTag` holds it.
+    pub etag: String,
+}
+
+/// A new bucket (versioned if asked) for AppSpec objects.
+pub async fn bucket(aws: &Aws, versioned: bool) -> String {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let name = unique("appspecs");
+    aws.s3.create_bucket().bucket(&name).send().await.expect("CreateBucket");
+    if versioned {
+        aws.s3
+            .put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("PutBucketVersioning");
+    }
+    name
+}
+
+/// Writes `content` to `bucket`/`key`.
+pub async fn put_object(aws: &Aws, bucket: &str, key: &str, content: &str) -> S3Object {
+    let out = aws
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(content.as_bytes().to_vec()))
+        .send()
+        .await
+        .expect("PutObject");
+    S3Object {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        version: out.version_id,
+        etag: out.e_tag.unwrap_or_default().trim_matches('"').to_string(),
+    }
+}
+
+/// A revision of type S3 (`revisionType: S3`, `s3Location`), as `aws deploy create-deployment
+/// --s3-location` makes it; `bundle_type` YAML or JSON for an AppSpec, and the object's version
+/// and ETag where `pinned`.
+pub fn s3_revision(
+    object: &S3Object,
+    bundle_type: aws_sdk_codedeploy::types::BundleType,
+    pinned: bool,
+) -> RevisionLocation {
+    let mut location = aws_sdk_codedeploy::types::S3Location::builder()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .bundle_type(bundle_type);
+    if pinned {
+        location = location.set_version(object.version.clone()).e_tag(&object.etag);
+    }
+    RevisionLocation::builder()
+        .revision_type(RevisionLocationType::S3)
+        .s3_location(location.build())
+        .build()
+}
+
 /// The AppSpec SAM writes for a Lambda deployment of `function` from `current` to `target`.
 pub fn lambda_appspec(function: &str, current: &str, target: &str) -> String {
     format!(
         "version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: {function}\n        Alias: live\n        CurrentVersion: \"{current}\"\n        TargetVersion: \"{target}\"\n"
+    )
+}
+
+/// The same AppSpec with the keys spelled as in AWS's own template for Lambda ("AppSpec
+/// 'resources' section for AWS Lambda deployments",
+/// https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html):
+/// `resources`, `type`, `properties`, `name`, `alias`, `currentversion`, `targetversion`.
+pub fn lambda_appspec_lowercase(function: &str, current: &str, target: &str) -> String {
+    format!(
+        "version: 0.0\nresources:\n  - fn:\n      type: \"AWS::Lambda::Function\"\n      properties:\n        name: {function}\n        alias: live\n        currentversion: \"{current}\"\n        targetversion: \"{target}\"\n"
     )
 }
 

@@ -129,7 +129,13 @@ async fn the_same_alarm_twice_ends_cleanly() {
     )
     .await;
     assert_eq!(outcome(&run, 0)["action"], "rollback");
-    assert_eq!(outcome(&run, 1)["action"], "none", "nothing is left in flight");
+    // The first stop started CodeDeploy's rollback deployment; the second event leaves it alone.
+    assert_eq!(
+        outcome(&run, 1)["action"],
+        "none",
+        "nothing is left to stop: {}",
+        outcome(&run, 1)
+    );
     assert_eq!(stops_of(&in_flight).await.len(), 1);
 }
 
@@ -253,4 +259,209 @@ async fn a_storm_of_200_alarm_events_makes_one_effective_stop_and_no_errors() {
         "every event answered without an error: {actions:?}"
     );
     assert!(actions.get("rollback").copied().unwrap_or(0) >= 1, "{actions:?}");
+}
+
+/// The notes of the one group an alarm guarded, joined.
+fn notes(out: &Value) -> String {
+    out["groups"][0]["notes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" | "))
+        .unwrap_or_default()
+}
+
+/// Stops `id` with automatic rollback, as CodeDeploy's own alarm or a person would; returns the
+/// rollback deployment CodeDeploy started (`rollbackInfo.rollbackDeploymentId`).
+async fn stop_with_rollback(aws: &Aws, id: &str) -> String {
+    use aws_sdk_codedeploy::types::DeploymentCreator;
+    aws.codedeploy
+        .stop_deployment()
+        .deployment_id(id)
+        .auto_rollback_enabled(true)
+        .send()
+        .await
+        .expect("StopDeployment");
+    let stopped = aws.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
+    let rollback = stopped
+        .deployment_info
+        .and_then(|i| i.rollback_info)
+        .and_then(|r| r.rollback_deployment_id)
+        .expect("the stopped deployment names its rollback");
+    // What AWS's model says a rollback deployment looks like, as the stand-in answers it.
+    let info = aws
+        .codedeploy
+        .get_deployment()
+        .deployment_id(&rollback)
+        .send()
+        .await
+        .unwrap()
+        .deployment_info
+        .unwrap();
+    assert_eq!(info.creator, Some(DeploymentCreator::CodeDeployRollback));
+    assert_eq!(
+        info.rollback_info
+            .and_then(|r| r.rollback_triggering_deployment_id)
+            .as_deref(),
+        Some(id)
+    );
+    rollback
+}
+
+#[tokio::test]
+async fn an_alarm_leaves_codedeploys_own_rollback_in_flight_to_finish() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let (guarded, release) = group_with(&aws, "InProgress").await;
+    // CodeDeploy's own alarm (or a first alarm event) already stopped the release with rollback.
+    let rollback = stop_with_rollback(&aws, &release).await;
+    assert_eq!(status_of(&aws, &rollback).await, "InProgress");
+    let alarm = unique("orders-5xx");
+    let targets = json!({ alarm.clone(): [guarded] }).to_string();
+    let run = alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], vec![alarm_event(&alarm, "ALARM")]).await;
+
+    let out = outcome(&run, 0);
+    assert!(
+        stops_of(&rollback).await.is_empty(),
+        "CodeDeploy's rollback deployment (creator codeDeployRollback) was stopped: {out}"
+    );
+    assert_eq!(status_of(&aws, &rollback).await, "InProgress");
+    let notes = notes(&out);
+    assert!(
+        notes.contains(&rollback) && notes.to_lowercase().contains("rollback"),
+        "the notes say the rollback is left to finish: {out}"
+    );
+}
+
+#[tokio::test]
+async fn an_alarm_leaves_cloudformations_rollback_in_flight_to_finish() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let (guarded, rollback) = group_with(&aws, "InProgress").await;
+    // A CloudFormation stack rolling back redeploys the previous version with this creator.
+    LocalAws::shared()
+        .set_deployment(&rollback, json!({"creator": "CloudFormationRollback"}))
+        .await;
+    let alarm = unique("orders-5xx");
+    let targets = json!({ alarm.clone(): [guarded] }).to_string();
+    let run = alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], vec![alarm_event(&alarm, "ALARM")]).await;
+
+    let out = outcome(&run, 0);
+    assert!(
+        stops_of(&rollback).await.is_empty(),
+        "CloudFormation's rollback deployment (creator CloudFormationRollback) was stopped: {out}"
+    );
+    assert_eq!(status_of(&aws, &rollback).await, "InProgress");
+    let notes = notes(&out);
+    assert!(
+        notes.contains(&rollback) && notes.to_lowercase().contains("rollback"),
+        "the notes say the rollback is left to finish: {out}"
+    );
+}
+
+/// A function at versions 1..=`versions` with alias `live` on `live`, and an application.
+async fn function_and_application(aws: &Aws, versions: usize, live: &str) -> (String, String) {
+    let function = unique("baked");
+    python_function(aws, &function, &vec![CODE; versions], 10).await;
+    aws.lambda
+        .create_alias()
+        .function_name(&function)
+        .name("live")
+        .function_version(live)
+        .send()
+        .await
+        .expect("CreateAlias");
+    (function, application(aws, ComputePlatform::Lambda).await)
+}
+
+#[tokio::test]
+async fn a_cloudformation_rollback_that_succeeded_is_never_itself_undone() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    // Release 1 → 2 succeeded two minutes ago; CloudFormation rolled the stack back a minute
+    // ago, which redeployed 2 → 1: the alias is on 1 again.
+    let (function, app) = function_and_application(&aws, 2, "1").await;
+    let release = deployment_in(&aws, &app, &lambda_appspec(&function, "1", "2")).await;
+    LocalAws::shared()
+        .set_deployment(
+            &release,
+            json!({"status": "Succeeded", "created_seconds_ago": 400, "completed_seconds_ago": 120}),
+        )
+        .await;
+    let rollback = deployment_in(&aws, &app, &lambda_appspec(&function, "2", "1")).await;
+    LocalAws::shared()
+        .set_deployment(
+            &rollback,
+            json!({"creator": "CloudFormationRollback", "status": "Succeeded", "created_seconds_ago": 90, "completed_seconds_ago": 60}),
+        )
+        .await;
+    let alarm = unique("after-rollback");
+    let targets = json!({ alarm.clone(): [format!("{app}/{app}-dg")] }).to_string();
+    let run = alarm_rollback(
+        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
+        vec![alarm_event(&alarm, "ALARM")],
+    )
+    .await;
+
+    let out = outcome(&run, 0);
+    let undone = &out["groups"][0]["alias_rolled_back"];
+    assert_ne!(
+        undone["deployment_id"],
+        rollback.as_str(),
+        "the rollback deployment was taken for a release to undo: {out}"
+    );
+    assert_eq!(
+        alias_version(&aws, &function).await.0,
+        "1",
+        "the alias was moved back onto the version the rollback removed: {out}"
+    );
+    // Rollbacks are never candidates. With the newest success a rollback, nothing is done and a
+    // note says why; a fix that undoes the release instead can only point the alias at 1.
+    if undone.is_null() {
+        assert!(notes(&out).to_lowercase().contains("rollback"), "{out}");
+    } else {
+        assert_eq!(
+            (undone["deployment_id"].as_str(), undone["to_version"].as_str()),
+            (Some(release.as_str()), Some("1")),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_codedeploy_rollback_that_succeeded_is_never_undone() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    // Release 1 → 2 succeeded two hours ago (outside the bake window); release 2 → 3 was stopped
+    // with rollback and CodeDeploy's rollback deployment (which redeploys the last good
+    // revision, 1 → 2) succeeded a minute ago: the alias is on 2.
+    let (function, app) = function_and_application(&aws, 3, "2").await;
+    let good = deployment_in(&aws, &app, &lambda_appspec(&function, "1", "2")).await;
+    LocalAws::shared()
+        .set_deployment(
+            &good,
+            json!({"status": "Succeeded", "created_seconds_ago": 7500, "completed_seconds_ago": 7200}),
+        )
+        .await;
+    let bad = deployment_in(&aws, &app, &lambda_appspec(&function, "2", "3")).await;
+    LocalAws::shared()
+        .set_deployment(&bad, json!({"status": "InProgress", "created_seconds_ago": 300}))
+        .await;
+    let rollback = stop_with_rollback(&aws, &bad).await;
+    LocalAws::shared()
+        .set_deployment(&rollback, json!({"status": "Succeeded", "completed_seconds_ago": 60}))
+        .await;
+    let alarm = unique("after-rollback");
+    let targets = json!({ alarm.clone(): [format!("{app}/{app}-dg")] }).to_string();
+    let run = alarm_rollback(
+        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
+        vec![alarm_event(&alarm, "ALARM")],
+    )
+    .await;
+
+    let out = outcome(&run, 0);
+    assert!(
+        out["groups"][0]["alias_rolled_back"].is_null(),
+        "the only success in the window is CodeDeploy's rollback, and it was undone: {out}"
+    );
+    assert_eq!(alias_version(&aws, &function).await.0, "2", "{out}");
+    assert_eq!(out["action"], "none", "{out}");
+    assert!(
+        notes(&out).to_lowercase().contains("rollback"),
+        "a note says why: {out}"
+    );
 }

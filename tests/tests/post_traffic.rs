@@ -263,3 +263,101 @@ async fn a_bad_threshold_fails_the_hook_naming_the_variable() {
     assert_eq!(reported(&deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("MAX_ERROR_RATE is not valid: \"1%\" is not a number"));
 }
+
+/// The gate on its own stand-in (a GetMetricData fault applies to every caller), on traffic of
+/// the new (2) and old (1) version, with `fault` injected; returns the status, the record and
+/// the GetMetricData requests made.
+async fn gate_with_fault(new: (f64, f64), old: (f64, f64), fault: Value) -> (String, Value, usize) {
+    let local = LocalAws::start();
+    let aws = Aws::new(&local).await;
+    let function = unique("gated");
+    let deployment = lambda_deployment(&aws, &function, "1", "2").await;
+    put_version_traffic(&aws, &function, "live", "2", new.0, new.1).await;
+    put_version_traffic(&aws, &function, "live", "1", old.0, old.1).await;
+    local.inject_fault(fault).await;
+    let mut env = local.env();
+    env.push(("REPORT_RESERVE_MS".into(), "3000".into()));
+    let run = run_function(
+        &binary("post-traffic"),
+        &env,
+        vec![Invoke {
+            event: hook_event(&deployment),
+            timeout: Duration::from_secs(30),
+        }],
+        Duration::from_secs(60),
+    )
+    .await;
+    let statuses: Vec<String> = local
+        .reports(&deployment)
+        .await
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        1,
+        "exactly one status; stdout:\n{}",
+        run.stdout.join("\n")
+    );
+    let requests = local
+        .metric_data_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.to_string().contains(&function))
+        .count();
+    (statuses[0].clone(), decision_record(&run), requests)
+}
+
+#[tokio::test]
+async fn metric_data_that_is_forbidden_or_an_internal_error_fails_naming_the_status() {
+    for status in ["Forbidden", "InternalError"] {
+        // Healthy traffic: only the missing data can fail the gate.
+        let (verdict, record, _) = gate_with_fault(
+            (1000.0, 2.0),
+            (1000.0, 2.0),
+            json!({"operation": "GetMetricData", "metric_status": status, "times": 100}),
+        )
+        .await;
+        assert_eq!(
+            verdict, "Failed",
+            "a {status} MetricDataResult is not \"no datapoints\": {record}"
+        );
+        assert!(reasons(&record).contains(status), "the reason names {status}: {record}");
+    }
+}
+
+#[tokio::test]
+async fn partial_data_is_followed_to_the_next_page_and_judged_whole() {
+    // The first page holds none of the datapoints (StatusCode PartialData, a NextToken): the
+    // verdict on it alone would be "no traffic, inconclusive, Succeeded".
+    let (verdict, record, requests) = gate_with_fault(
+        (1000.0, 50.0),
+        (1000.0, 2.0),
+        json!({"operation": "GetMetricData", "metric_status": "PartialData", "times": 1}),
+    )
+    .await;
+    assert_eq!(verdict, "Failed", "{record}");
+    assert!(reasons(&record).contains("50 errors in 1000 invocations"), "{record}");
+    assert_eq!(requests, 2, "the NextToken was followed once: {record}");
+    assert_eq!(record["inputs"]["get_metric_data_requests"], 2, "{record}");
+}
+
+#[tokio::test]
+async fn an_appspec_kept_in_s3_names_the_target_of_the_gate() {
+    use aws_sdk_codedeploy::types::{BundleType, ComputePlatform};
+    use shiftguard_e2e::scenario::{
+        application, bucket, deployment_of_revision, lambda_appspec, put_object, s3_revision,
+    };
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("gated");
+    let bucket = bucket(&aws, false).await;
+    let object = put_object(&aws, &bucket, "appspec.yaml", &lambda_appspec(&function, "1", "2")).await;
+    let app = application(&aws, ComputePlatform::Lambda).await;
+    let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, false)).await;
+    put_version_traffic(&aws, &function, "live", "2", 1000.0, 50.0).await;
+    let run = post_traffic(&[], &deployment).await;
+    let record = decision_record(&run);
+    assert_eq!(reported(&deployment).await, vec!["Failed"], "{record}");
+    assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
+    assert!(reasons(&record).contains("50 errors in 1000 invocations"), "{record}");
+}

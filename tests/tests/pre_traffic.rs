@@ -382,3 +382,118 @@ async fn target_function_and_version_replace_discovery() {
     assert_eq!(statuses(&deployment).await, vec!["Succeeded"]);
     assert_eq!(LocalAws::shared().invocations(&function).await[0]["qualifier"], "2");
 }
+
+#[tokio::test]
+async fn an_appspec_kept_in_s3_is_read_from_the_version_the_revision_names() {
+    use aws_sdk_codedeploy::types::{BundleType, ComputePlatform, RevisionLocationType};
+    use shiftguard_e2e::scenario::{
+        application, bucket, deployment_of_revision, lambda_appspec, put_object, s3_revision,
+    };
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("orders");
+    python_function(&aws, &function, &[HEALTHY, HEALTHY], 10).await;
+    // A versioned bucket: the revision pins the first version (and its ETag); a later write of
+    // the same key names a function that does not exist.
+    let bucket = bucket(&aws, true).await;
+    let object = put_object(
+        &aws,
+        &bucket,
+        "release/appspec.yaml",
+        &lambda_appspec(&function, "1", "2"),
+    )
+    .await;
+    assert!(object.version.is_some(), "the bucket is versioned");
+    put_object(
+        &aws,
+        &bucket,
+        "release/appspec.yaml",
+        &lambda_appspec("not-this-one", "1", "2"),
+    )
+    .await;
+    let app = application(&aws, ComputePlatform::Lambda).await;
+    let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, true)).await;
+
+    // GetDeployment gives the revision back as it was given, as AWS does.
+    let revision = aws
+        .codedeploy
+        .get_deployment()
+        .deployment_id(&deployment)
+        .send()
+        .await
+        .unwrap()
+        .deployment_info
+        .and_then(|i| i.revision)
+        .expect("a revision");
+    assert_eq!(revision.revision_type, Some(RevisionLocationType::S3));
+    let location = revision.s3_location.expect("its s3Location");
+    assert_eq!(
+        (
+            location.bucket.as_deref(),
+            location.key.as_deref(),
+            location.bundle_type
+        ),
+        (
+            Some(bucket.as_str()),
+            Some("release/appspec.yaml"),
+            Some(BundleType::Yaml)
+        )
+    );
+    assert_eq!(
+        (location.version, location.e_tag.as_deref()),
+        (object.version.clone(), Some(object.etag.as_str()))
+    );
+
+    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
+    let record = decision_record(&run);
+    assert_eq!(statuses(&deployment).await, vec!["Succeeded"], "{record}");
+    let invocations = LocalAws::shared().invocations(&function).await;
+    assert_eq!(invocations.len(), 1, "{record}");
+    assert_eq!(invocations[0]["qualifier"], "2");
+    assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
+}
+
+#[tokio::test]
+async fn a_json_appspec_kept_in_s3_is_read_from_there() {
+    use aws_sdk_codedeploy::types::{BundleType, ComputePlatform};
+    use shiftguard_e2e::scenario::{application, bucket, deployment_of_revision, put_object, s3_revision};
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("orders");
+    python_function(&aws, &function, &[HEALTHY, HEALTHY], 10).await;
+    let appspec = json!({"version": 0.0, "Resources": [{"fn": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Name": function, "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]});
+    let bucket = bucket(&aws, false).await;
+    let object = put_object(&aws, &bucket, "appspec.json", &appspec.to_string()).await;
+    let app = application(&aws, ComputePlatform::Lambda).await;
+    let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Json, false)).await;
+    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
+    assert_eq!(
+        statuses(&deployment).await,
+        vec!["Succeeded"],
+        "{}",
+        decision_record(&run)
+    );
+    assert_eq!(LocalAws::shared().invocations(&function).await[0]["qualifier"], "2");
+}
+
+#[tokio::test]
+async fn an_appspec_with_the_user_guides_lowercase_keys_is_read() {
+    use aws_sdk_codedeploy::types::ComputePlatform;
+    use shiftguard_e2e::scenario::{deployment, lambda_appspec_lowercase};
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("orders");
+    python_function(&aws, &function, &[HEALTHY, HEALTHY], 10).await;
+    let deployment = deployment(
+        &aws,
+        ComputePlatform::Lambda,
+        &lambda_appspec_lowercase(&function, "1", "2"),
+    )
+    .await;
+    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
+    let record = decision_record(&run);
+    assert_eq!(statuses(&deployment).await, vec!["Succeeded"], "{record}");
+    assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
+    assert_eq!(record["target"]["target_version"], "2", "{record}");
+    let invocations = LocalAws::shared().invocations(&function).await;
+    assert_eq!(invocations.len(), 1, "{record}");
+    assert_eq!(invocations[0]["qualifier"], "2");
+}

@@ -17,10 +17,12 @@ pub struct AlarmStateChange {
     pub state: AlarmState,
     pub previous_state: Option<AlarmState>,
     pub reason: Option<String>,
+    /// When the state changed: the event's `time`. A retried or late event is judged as of then.
+    pub at: Option<std::time::SystemTime>,
 }
 
 /// CloudWatch's `StateValue` (`OK`, `ALARM`, `INSUFFICIENT_DATA`; botocore
-/// `monitoring/2010-08-01/service-2.json`), as the event's `state.value` spells it.
+/// `cloudwatch/2010-08-01/service-2.json`), as the event's `state.value` spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlarmState {
     Ok,
@@ -115,6 +117,7 @@ pub fn parse_alarm_event(event: Value) -> Result<AlarmEvent, AlarmEventError> {
             .as_deref()
             .map(AlarmState::parse),
         reason: state.reason,
+        at: event.time.map(std::time::SystemTime::from),
     }))
 }
 
@@ -137,6 +140,8 @@ mod tests {
                 state: AlarmState::Alarm,
                 previous_state: Some(AlarmState::Ok),
                 reason: Some("Threshold Crossed: 1 datapoint [5.0] was greater than the threshold (1.0).".into()),
+                // 2026-11-27T16:00:00Z
+                at: Some(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_795_200)),
             })
         );
     }

@@ -3,8 +3,8 @@
 //! Lambda resources give `Name`, `Alias`, `CurrentVersion`, `TargetVersion`;
 //! ECS resources give `TaskDefinition` and `LoadBalancerInfo.ContainerName/ContainerPort`.
 //!
-//! Keys are matched whatever their case, because AWS writes them both ways: the CodeDeploy user
-//! guide's AppSpec structure for Lambda uses `resources`, `properties`, `currentversion`,
+//! Keys are matched whatever their case, because AWS documents both spellings (it states no rule
+//! on case either way): the CodeDeploy user guide's AppSpec structure for Lambda uses `resources`, `properties`, `currentversion`,
 //! `targetversion` (<https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html>),
 //! its examples `Resources`, `Properties`, `CurrentVersion`, `TargetVersion`
 //! (<https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-example.html>).

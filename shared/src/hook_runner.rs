@@ -173,8 +173,9 @@ pub struct HookOutcome {
     pub duplicate: bool,
     /// CodeDeploy already had a status for this hook execution because the deployment had ended
     /// (this status, read when the hook began) before the hook reported: the event came late, after
-    /// the deployment was stopped or CodeDeploy stopped waiting for the hook (it waits one hour,
-    /// <https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html>).
+    /// the deployment was stopped, or after the hour within which a hook must report, past which
+    /// the deployment fails
+    /// (<https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html#reference-appspec-file-structure-hooks-section-structure-lambda-sample-function>).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment_ended: Option<DeploymentStatus>,
     /// CodeDeploy refused the status for good, and why (see [`ReportError::Rejected`]).
@@ -305,7 +306,7 @@ where
                 tracing::warn!(
                     deployment_id,
                     deployment_status = status.as_str(),
-                    "CodeDeploy no longer takes a status for this hook: the deployment had already ended when the hook began (stopped, or CodeDeploy stopped waiting for the hook's status after one hour); this event came too late to count"
+                    "CodeDeploy no longer takes a status for this hook: the deployment had already ended when the hook began (stopped, or failed because no status came within the hour a hook has); this event came too late to count"
                 );
                 Ok(HookOutcome {
                     deployment_ended: Some(status),

@@ -168,6 +168,19 @@ pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksE
                     "`{field}` dimension `{name}` is `{value}`, not a placeholder shiftguard knows: {REPLACEMENT_TARGET_GROUP} or {ORIGINAL_TARGET_GROUP}"
                 )));
             }
+            // CloudWatch answers only a dimension set that was published, and Elastic Load
+            // Balancing publishes its per-target-group metrics with TargetGroup and LoadBalancer
+            // together (RequestCountPerTarget aside): TargetGroup alone reads nothing, which would
+            // pass as "no data" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+            if namespace == "AWS/ApplicationELB"
+                && dims.contains_key("TargetGroup")
+                && !dims.contains_key("LoadBalancer")
+                && metric != "RequestCountPerTarget"
+            {
+                return Err(invalid(format!(
+                    "`{field}` gives `TargetGroup` without `LoadBalancer`: AWS/ApplicationELB publishes {metric} per target group only with both, so this query would read nothing"
+                )));
+            }
             let stat = stat.unwrap_or_else(|| default_stat.to_string());
             if !is_valid_stat(&stat) {
                 return Err(invalid(format!(
@@ -324,6 +337,10 @@ mod tests {
                 "`max_rate` 120",
             ),
             (r#"[{"name":"a","namespace":"n"}]"#, "give either"),
+            (
+                r#"[{"name":"a","namespace":"AWS/ApplicationELB","metric":"HTTPCode_Target_5XX_Count","stat":"Sum","max":1,"dimensions":{"TargetGroup":"{replacement_target_group}"}}]"#,
+                "`TargetGroup` without `LoadBalancer`",
+            ),
         ];
         for (json, expected) in cases {
             let err = parse_metric_checks(json).unwrap_err().to_string();
@@ -333,7 +350,7 @@ mod tests {
 
     #[test]
     fn a_ratio_inherits_the_checks_dimensions_and_stat() {
-        let json = r#"[{"name":"a","namespace":"AWS/ApplicationELB","dimensions":{"TargetGroup":"tg"},"stat":"SampleCount",
+        let json = r#"[{"name":"a","namespace":"AWS/ApplicationELB","dimensions":{"TargetGroup":"tg","LoadBalancer":"lb"},"stat":"SampleCount",
                         "numerator":{"metric":"HTTPCode_Target_5XX_Count"},
                         "denominator":{"metric":"RequestCount","dimensions":{"LoadBalancer":"lb"}},"max_rate":1}]"#;
         match &parse_metric_checks(json).unwrap()[0].kind {
@@ -358,7 +375,7 @@ mod tests {
             "dimensions":{"TargetGroup":"{replacement_target_group}","LoadBalancer":"app/web/50dc6c495c0c9188"},
             "numerator":{"metric":"HTTPCode_Target_5XX_Count"},"denominator":{"metric":"RequestCount"},"max_rate":1},
             {"name":"blue-5xx","namespace":"AWS/ApplicationELB","metric":"HTTPCode_Target_5XX_Count","stat":"Sum","max":5,
-            "dimensions":{"TargetGroup":"{original_target_group}"}}]"#;
+            "dimensions":{"TargetGroup":"{original_target_group}","LoadBalancer":"app/web/50dc6c495c0c9188"}}]"#;
         let checks = parse_metric_checks(json).unwrap();
         assert!(uses_target_groups(&checks));
         let groups = TargetGroups {

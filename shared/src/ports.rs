@@ -213,14 +213,24 @@ pub trait AlarmTagReader: Send + Sync {
     fn tags(&self, alarm_arn: &str) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send;
 }
 
-/// Points a Lambda alias at one version, all traffic, routing cleared.
+/// Moves a Lambda alias back from one version to another, all traffic, routing cleared, but only
+/// while it still points at `from` alone.
 pub trait AliasUpdater: Send + Sync {
-    fn point_alias(
+    fn move_alias(
         &self,
         function: &str,
         alias: &str,
-        version: &str,
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<AliasMove, AwsError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasMove {
+    Moved,
+    /// The alias no longer points at `from` alone (another deployment, a rollback under way, a
+    /// hand-made change): left as it is, and what it points at.
+    LeftAlone(String),
 }
 
 /// Finds the target groups of an ECS deployment's replacement and original task sets.

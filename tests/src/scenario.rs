@@ -344,11 +344,18 @@ pub async fn put_version_traffic(aws: &Aws, function: &str, alias: &str, version
 pub fn alarm_event(alarm: &str, state: &str) -> Value {
     json!({
         "version": "0", "id": unique("event"), "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-11-27T16:00:00Z", "region": "us-east-1",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": now_rfc3339(), "region": "us-east-1",
         "resources": [alarm_arn(alarm)],
         "detail": {"alarmName": alarm, "state": {"value": state, "reason": "Threshold Crossed"},
                    "previousState": {"value": "OK"}},
     })
+}
+
+/// Now, as EventBridge writes an event's `time`: alarm-rollback judges the bake window as of it.
+fn now_rfc3339() -> String {
+    aws_sdk_codedeploy::primitives::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_sdk_codedeploy::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default()
 }
 
 pub fn alarm_arn(alarm: &str) -> String {

@@ -1,6 +1,7 @@
 //! The alarm-rollback handler: an alarm went to ALARM; stop and roll back what it guards.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -98,9 +99,22 @@ where
     }
     let groups = union(&[config.targets.groups_of(&change.alarm_name), &tag_groups]);
 
+    // As of when the alarm fired (never later than now): a retried event judges the same past.
+    let now = SystemTime::now();
+    let alarm_at = change.at.map_or(now, |at| at.min(now));
     let mut outcomes = Vec::with_capacity(groups.len());
     for group in &groups {
-        outcomes.push(roll_back_group(&deps.control, &deps.deployments, &deps.aliases, group, config.bake).await);
+        outcomes.push(
+            roll_back_group(
+                &deps.control,
+                &deps.deployments,
+                &deps.aliases,
+                group,
+                config.bake,
+                alarm_at,
+            )
+            .await,
+        );
     }
     let acted = outcomes
         .iter()
@@ -157,9 +171,9 @@ mod tests {
     use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
     use shiftguard::deployment_group::{GroupRef, RollbackTargets};
     use shiftguard::fakes;
-    use shiftguard::ports::{AwsError, DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
+    use shiftguard::ports::{AliasMove, AwsError, DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
     use std::sync::Mutex;
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     /// An in-memory CodeDeploy: deployments by group with their status. A stop with rollback
     /// starts CodeDeploy's rollback deployment in the group, as AWS does ("CodeDeploy rolls back
@@ -169,6 +183,9 @@ mod tests {
     struct FakeCodeDeploy {
         deployments: Mutex<Vec<(GroupRef, DeploymentSummary)>>,
         stops: Mutex<Vec<String>>,
+        /// This deployment fails on its own just before the stop lands: CodeDeploy answers
+        /// "already completed" and starts its rollback.
+        fails_before_stop: Option<&'static str>,
     }
 
     impl DeploymentControl for FakeCodeDeploy {
@@ -194,13 +211,22 @@ mod tests {
             if DeploymentStatus::FINAL.contains(&d.status) {
                 return Ok(StopOutcome::AlreadyCompleted);
             }
-            d.status = DeploymentStatus::Stopped;
+            let raced = self.fails_before_stop == Some(id);
+            d.status = if raced {
+                DeploymentStatus::Failed
+            } else {
+                DeploymentStatus::Stopped
+            };
             let mut rollback = fakes::summary(&format!("{id}-rollback"), DeploymentStatus::InProgress, None, None);
             rollback.creator = Creator::CodeDeployRollback;
             rollback.rollback_of = Some(id.to_string());
             let g = g.clone();
             all.push((g, rollback));
-            Ok(StopOutcome::Stopped)
+            Ok(if raced {
+                StopOutcome::AlreadyCompleted
+            } else {
+                StopOutcome::Stopped
+            })
         }
         async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
             Ok(self
@@ -249,9 +275,9 @@ mod tests {
     struct Aliases(Mutex<Vec<(String, String, String)>>);
 
     impl AliasUpdater for Aliases {
-        async fn point_alias(&self, f: &str, a: &str, v: &str) -> Result<(), AwsError> {
-            self.0.lock().unwrap().push((f.into(), a.into(), v.into()));
-            Ok(())
+        async fn move_alias(&self, f: &str, a: &str, _from: &str, to: &str) -> Result<AliasMove, AwsError> {
+            self.0.lock().unwrap().push((f.into(), a.into(), to.into()));
+            Ok(AliasMove::Moved)
         }
     }
 
@@ -298,6 +324,11 @@ mod tests {
         let mut e: Value =
             serde_json::from_str(include_str!("../../../shared/tests/fixtures/alarm-state-change.json")).unwrap();
         e["detail"]["state"]["value"] = json!(state);
+        e["time"] = json!(
+            aws_smithy_types::DateTime::from(SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap()
+        );
         LambdaEvent::new(e, Context::default())
     }
 
@@ -356,6 +387,24 @@ mod tests {
         let note = second["groups"][0]["notes"][0].as_str().unwrap();
         assert!(note.contains("d-running-rollback is a rollback"), "{note}");
         assert!(note.contains("rolling back d-running"), "{note}");
+    }
+
+    #[tokio::test]
+    async fn a_release_that_failed_as_it_was_stopped_leaves_its_rollback_alone_and_the_bake_window_unread() {
+        let mut d = deps(None, r#"{"orders-error-rate": ["catalog/live"]}"#, 10);
+        d.control.fails_before_stop = Some("d-late");
+        d.control.deployments.lock().unwrap().push((
+            group("catalog", "live"),
+            fakes::summary("d-late", DeploymentStatus::InProgress, None, None),
+        ));
+        let out = function_handler(&d, alarm("ALARM")).await.unwrap();
+        assert!(
+            d.aliases.0.lock().unwrap().is_empty(),
+            "the baked release is not undone under a rollback"
+        );
+        assert_eq!(out["groups"][0]["already_completed"], json!(["d-late"]));
+        let notes = out["groups"][0]["notes"].to_string();
+        assert!(notes.contains("d-late-rollback is a rollback"), "{notes}");
     }
 
     #[tokio::test]

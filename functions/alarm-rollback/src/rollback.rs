@@ -8,7 +8,7 @@ use serde::Serialize;
 use shiftguard::deployment::{ComputePlatform, DeploymentStatus};
 use shiftguard::deployment_group::GroupRef;
 use shiftguard::env_config::TargetOverride;
-use shiftguard::ports::{AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
+use shiftguard::ports::{AliasMove, AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
 use shiftguard::target::DeploymentTarget;
 use shiftguard::target_resolution::target_of;
 
@@ -51,13 +51,16 @@ pub enum BakeCandidate<'a> {
     None,
 }
 
-/// The newest deployment that succeeded at or after `since`, and whether it is a release.
-/// Rollbacks (`DeploymentSummary::is_rollback`) are never candidates, and a release older than
-/// a rollback is not either: that rollback already undid it.
-pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> BakeCandidate<'_> {
+/// The newest deployment that succeeded within `window` (completed at or after its start and
+/// at or before its end), and whether it is a release. Rollbacks (`DeploymentSummary::is_rollback`)
+/// are never candidates, and a release older than a rollback is not either: that rollback
+/// already undid it, or redeployed it as the last good version.
+pub fn bake_candidate(history: &[DeploymentSummary], window: (SystemTime, SystemTime)) -> BakeCandidate<'_> {
     let newest = history
         .iter()
-        .filter(|d| d.status == DeploymentStatus::Succeeded && d.completed_at.is_some_and(|t| t >= since))
+        .filter(|d| {
+            d.status == DeploymentStatus::Succeeded && d.completed_at.is_some_and(|t| t >= window.0 && t <= window.1)
+        })
         .max_by_key(|d| d.completed_at);
     match newest {
         Some(d) if d.is_rollback() => BakeCandidate::RolledBack(d),
@@ -66,12 +69,39 @@ pub fn bake_candidate(history: &[DeploymentSummary], since: SystemTime) -> BakeC
     }
 }
 
+/// The group's deployments in flight (`ListDeployments`, then `BatchGetDeployments`).
+async fn in_flight(control: &impl DeploymentControl, group: &GroupRef) -> Result<Vec<DeploymentSummary>, String> {
+    let ids = control
+        .list(group, &DeploymentStatus::IN_FLIGHT, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    control.summaries(&ids).await.map_err(|e| e.to_string())
+}
+
+fn rollback_note(d: &DeploymentSummary) -> String {
+    format!(
+        "{} is a rollback (creator {}{}); left to finish",
+        d.deployment_id,
+        d.creator,
+        d.rollback_of
+            .as_deref()
+            .map(|of| format!(", rolling back {of}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Stops what is in flight in `group`; with nothing in flight and `bake` set, moves the alias of a
+/// Lambda release that succeeded within `bake` before `alarm_at` back to its previous version.
 pub async fn roll_back_group<C, D, A>(
     control: &C,
     deployments: &D,
     aliases: &A,
     group: &GroupRef,
     bake: Duration,
+    alarm_at: SystemTime,
 ) -> GroupOutcome
 where
     C: DeploymentControl,
@@ -82,29 +112,16 @@ where
         group: group.to_string(),
         ..GroupOutcome::default()
     };
-    let listed = match control.list(group, &DeploymentStatus::IN_FLIGHT, None).await {
-        Ok(ids) if ids.is_empty() => Ok(Vec::new()),
-        Ok(ids) => control.summaries(&ids).await,
-        Err(e) => Err(e),
-    };
-    let in_flight = match listed {
+    let listed = match in_flight(control, group).await {
         Ok(deployments) => deployments,
         Err(e) => {
-            out.errors.push(e.to_string());
+            out.errors.push(e);
             return out;
         }
     };
-    for d in &in_flight {
+    for d in &listed {
         if d.is_rollback() {
-            out.notes.push(format!(
-                "{} is a rollback (creator {}{}); left to finish",
-                d.deployment_id,
-                d.creator,
-                d.rollback_of
-                    .as_deref()
-                    .map(|of| format!(", rolling back {of}"))
-                    .unwrap_or_default()
-            ));
+            out.notes.push(rollback_note(d));
             continue;
         }
         match control.stop_with_rollback(&d.deployment_id).await {
@@ -115,15 +132,36 @@ where
     }
     // Something was stopped (or is rolling back): done. If everything in flight completed
     // meanwhile, a release may have just succeeded, so the bake window is still looked at.
-    if !out.stopped.is_empty() || !out.errors.is_empty() || in_flight.iter().any(DeploymentSummary::is_rollback) {
+    if !out.stopped.is_empty() || !out.errors.is_empty() || listed.iter().any(DeploymentSummary::is_rollback) {
         return out;
     }
     if bake.is_zero() {
         out.notes.push("nothing in flight".into());
         return out;
     }
-    let now = SystemTime::now();
-    let since = now - bake;
+    // A deployment that completed between the listing and its stop may have failed and started
+    // CodeDeploy's rollback, which the first listing could not show: look again.
+    if !out.already_completed.is_empty() {
+        match in_flight(control, group).await {
+            Ok(now) if now.is_empty() => {}
+            Ok(now) => {
+                out.notes
+                    .extend(now.iter().filter(|d| d.is_rollback()).map(rollback_note));
+                out.notes.push(format!(
+                    "{} deployment(s) started in flight since the alarm; the bake window is not looked at",
+                    now.len()
+                ));
+                return out;
+            }
+            Err(e) => {
+                out.errors.push(e);
+                return out;
+            }
+        }
+    }
+    // The window ends when the alarm fired, not when this event is handled: a retried or late
+    // event never takes a release that succeeded after the alarm for the one it is about.
+    let since = alarm_at - bake;
     let history = match control
         .list(group, &[DeploymentStatus::Succeeded], Some(since - CREATION_LOOKBACK))
         .await
@@ -141,7 +179,7 @@ where
             return out;
         }
     };
-    let candidate = match bake_candidate(&history, since) {
+    let candidate = match bake_candidate(&history, (since, alarm_at)) {
         BakeCandidate::Release(d) => d,
         BakeCandidate::RolledBack(d) => {
             out.notes.push(format!(
@@ -152,7 +190,7 @@ where
         }
         BakeCandidate::None => {
             out.notes.push(format!(
-                "nothing in flight, and no deployment succeeded in the last {} minutes",
+                "nothing in flight, and no deployment succeeded in the {} minutes before the alarm",
                 bake.as_secs() / 60
             ));
             return out;
@@ -171,18 +209,27 @@ where
     };
     match target {
         Ok(DeploymentTarget::Lambda(t)) => match (t.alias, t.current_version) {
-            (Some(alias), Some(previous)) => match aliases.point_alias(&t.function_name, &alias, &previous).await {
-                Ok(()) => {
-                    out.alias_rolled_back = Some(AliasRollback {
-                        deployment_id: candidate.deployment_id.clone(),
-                        function: t.function_name,
-                        alias,
-                        from_version: t.target_version,
-                        to_version: previous,
-                    })
+            (Some(alias), Some(previous)) => {
+                match aliases
+                    .move_alias(&t.function_name, &alias, &t.target_version, &previous)
+                    .await
+                {
+                    Ok(AliasMove::Moved) => {
+                        out.alias_rolled_back = Some(AliasRollback {
+                            deployment_id: candidate.deployment_id.clone(),
+                            function: t.function_name,
+                            alias,
+                            from_version: t.target_version,
+                            to_version: previous,
+                        })
+                    }
+                    Ok(AliasMove::LeftAlone(now)) => out.notes.push(format!(
+                        "deployment {} moved {}:{alias} to version {}, but the alias is now on {now}; left alone",
+                        candidate.deployment_id, t.function_name, t.target_version
+                    )),
+                    Err(e) => out.errors.push(e.to_string()),
                 }
-                Err(e) => out.errors.push(e.to_string()),
-            },
+            }
             _ => out.notes.push(format!(
                 "deployment {} names no Alias and CurrentVersion to go back to",
                 candidate.deployment_id
@@ -216,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_rollback_is_never_a_candidate_nor_is_the_release_it_undid() {
-        let since = SystemTime::now() - Duration::from_secs(600);
+        let window = (SystemTime::now() - Duration::from_secs(600), SystemTime::now());
         for (creator, rollback_of) in [
             (Creator::CodeDeployRollback, Some("release")),
             (Creator::CodeDeployRollback, None),
@@ -227,17 +274,28 @@ mod tests {
             rollback.creator = creator.clone();
             rollback.rollback_of = rollback_of.map(str::to_string);
             let history = [summary("release", Succeeded, None, secs_ago(60)), rollback];
-            assert_eq!(id(bake_candidate(&history, since)), Some(("rb", false)), "{creator}");
+            assert_eq!(id(bake_candidate(&history, window)), Some(("rb", false)), "{creator}");
         }
     }
 
     #[test]
     fn a_release_after_a_rollback_is_the_candidate() {
-        let since = SystemTime::now() - Duration::from_secs(600);
+        let window = (SystemTime::now() - Duration::from_secs(600), SystemTime::now());
         let mut rollback = summary("rb", Succeeded, None, secs_ago(120));
         rollback.creator = Creator::CodeDeployRollback;
         let history = [rollback, summary("fix", Succeeded, None, secs_ago(60))];
-        assert_eq!(id(bake_candidate(&history, since)), Some(("fix", true)));
+        assert_eq!(id(bake_candidate(&history, window)), Some(("fix", true)));
+    }
+
+    #[test]
+    fn a_release_that_succeeded_after_the_alarm_is_never_the_candidate() {
+        let alarm_at = SystemTime::now() - Duration::from_secs(300);
+        let window = (alarm_at - Duration::from_secs(600), alarm_at);
+        let history = [
+            summary("bad", Succeeded, None, secs_ago(400)),
+            summary("fix", Succeeded, None, secs_ago(60)),
+        ];
+        assert_eq!(id(bake_candidate(&history, window)), Some(("bad", true)));
     }
 
     #[test]
@@ -248,8 +306,8 @@ mod tests {
             summary("newer", Succeeded, None, secs_ago(30)),
             summary("f", Failed, None, secs_ago(10)),
         ];
-        let since = SystemTime::now() - Duration::from_secs(600);
-        assert_eq!(id(bake_candidate(&history, since)), Some(("newer", true)));
-        assert_eq!(bake_candidate(&history[..1], since), BakeCandidate::None);
+        let window = (SystemTime::now() - Duration::from_secs(600), SystemTime::now());
+        assert_eq!(id(bake_candidate(&history, window)), Some(("newer", true)));
+        assert_eq!(bake_candidate(&history[..1], window), BakeCandidate::None);
     }
 }

@@ -57,10 +57,33 @@ impl MetricReader for CloudWatchAdapter {
     /// repeat your request to get more data points. [...] InternalError indicates that an error
     /// occurred. Retry your request using NextToken, if present."
     /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataResult.html>
+    /// A result still `InternalError` once no `NextToken` is left gets one more whole read.
     async fn metric_data(&self, queries: &[MetricQuery], window: MetricWindow) -> Result<MetricData, MetricReadError> {
+        match self.read(queries, window).await {
+            Err((MetricReadError::Incomplete { status, .. }, requests))
+                if status == StatusCode::InternalError.as_str() =>
+            {
+                let mut again = self.read(queries, window).await.map_err(|(e, _)| e)?;
+                again.requests += requests;
+                Ok(again)
+            }
+            other => other.map_err(|(e, _)| e),
+        }
+    }
+}
+
+impl CloudWatchAdapter {
+    /// Every page of one read; on failure, how many requests it took too.
+    async fn read(
+        &self,
+        queries: &[MetricQuery],
+        window: MetricWindow,
+    ) -> Result<MetricData, (MetricReadError, usize)> {
         let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(|q| to_sdk(q, window.period_s)).collect();
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let mut last_status: BTreeMap<String, (Option<StatusCode>, String)> = BTreeMap::new();
+        // Every query starts without a status: one CloudWatch never answered is not "no data".
+        let mut last_status: BTreeMap<String, (Option<StatusCode>, String)> =
+            queries.iter().map(|q| (q.id.clone(), (None, String::new()))).collect();
         let mut token: Option<String> = None;
         for page in 1..=MAX_PAGES {
             let out = self
@@ -73,7 +96,7 @@ impl MetricReader for CloudWatchAdapter {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| aws_error("GetMetricData", &e))?;
+                .map_err(|e| (MetricReadError::Aws(aws_error("GetMetricData", &e)), page))?;
             for result in out.metric_data_results.unwrap_or_default() {
                 let Some(id) = result.id else { continue };
                 let messages = result
@@ -93,11 +116,15 @@ impl MetricReader for CloudWatchAdapter {
                         match status {
                             Some(StatusCode::Complete) => {}
                             other => {
-                                return Err(MetricReadError::Incomplete {
-                                    query,
-                                    status: other.map_or_else(|| "missing".to_string(), |s| s.as_str().to_string()),
-                                    messages,
-                                });
+                                let status = other.map_or_else(|| "missing".to_string(), |s| s.as_str().to_string());
+                                return Err((
+                                    MetricReadError::Incomplete {
+                                        query,
+                                        status,
+                                        messages,
+                                    },
+                                    page,
+                                ));
                             }
                         }
                     }
@@ -105,7 +132,7 @@ impl MetricReader for CloudWatchAdapter {
                 }
             }
         }
-        Err(MetricReadError::TooManyPages(MAX_PAGES))
+        Err((MetricReadError::TooManyPages(MAX_PAGES), MAX_PAGES))
     }
 }
 
@@ -153,13 +180,25 @@ mod tests {
         result_page(id, values, Some(StatusCode::Complete), next)
     }
 
+    /// `id` with `values` and `status`; the other query of [`queries`] Complete and empty.
     fn result_page(id: &str, values: &[f64], status: Option<StatusCode>, next: Option<&str>) -> GetMetricDataOutput {
+        let other = if id == "new_errors" {
+            "new_invocations"
+        } else {
+            "new_errors"
+        };
         GetMetricDataOutput::builder()
             .metric_data_results(
                 MetricDataResult::builder()
                     .id(id)
                     .set_values(Some(values.to_vec()))
                     .set_status_code(status)
+                    .build(),
+            )
+            .metric_data_results(
+                MetricDataResult::builder()
+                    .id(other)
+                    .status_code(StatusCode::Complete)
                     .build(),
             )
             .set_next_token(next.map(Into::into))
@@ -194,6 +233,44 @@ mod tests {
         assert_eq!(data.requests, 3);
     }
 
+    #[tokio::test]
+    async fn an_internal_error_at_the_end_is_read_again_once() {
+        let failing = mock!(Client::get_metric_data)
+            .then_output(|| result_page("new_errors", &[], Some(StatusCode::InternalError), None));
+        let complete = mock!(Client::get_metric_data)
+            .then_output(|| result_page("new_errors", &[3.0], Some(StatusCode::Complete), None));
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&failing, &complete]);
+        let data = CloudWatchAdapter::new(client)
+            .metric_data(&queries(), window())
+            .await
+            .unwrap();
+        assert_eq!(data.values.get("new_errors"), Some(&vec![3.0]));
+        assert_eq!(data.requests, 2);
+    }
+
+    #[tokio::test]
+    async fn a_query_cloudwatch_never_answered_is_missing_not_empty() {
+        let rule = mock!(Client::get_metric_data).then_output(|| {
+            GetMetricDataOutput::builder()
+                .metric_data_results(
+                    MetricDataResult::builder()
+                        .id("new_invocations")
+                        .status_code(StatusCode::Complete)
+                        .build(),
+                )
+                .build()
+        });
+        let client = mock_client!(aws_sdk_cloudwatch, [&rule]);
+        let err = CloudWatchAdapter::new(client)
+            .metric_data(&queries(), window())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, MetricReadError::Incomplete { query, status, .. } if query == "new_errors" && status == "missing"),
+            "{err:?}"
+        );
+    }
+
     /// A result that is not Complete once the pages end is never read as "no datapoints".
     #[tokio::test]
     async fn a_result_that_ends_incomplete_fails_the_read_naming_the_query_and_status() {
@@ -219,7 +296,7 @@ mod tests {
                     )
                     .build()
             });
-            let client = mock_client!(aws_sdk_cloudwatch, [&rule]);
+            let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&rule]);
             let err = CloudWatchAdapter::new(client)
                 .metric_data(&queries(), window())
                 .await

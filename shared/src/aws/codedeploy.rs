@@ -110,7 +110,10 @@ impl DeploymentReader for DeploymentLookup {
         })?;
         let appspec = match (inline_content(&revision), revision.revision_type()) {
             (Some(content), _) => content,
-            (None, Some(RevisionLocationType::S3)) => self.s3_content(deployment_id, revision.s3_location()).await?,
+            (None, Some(RevisionLocationType::S3)) => {
+                self.s3_content(deployment_id, revision.s3_location(), summary.created_at)
+                    .await?
+            }
             // For AppSpecContent revisions GetDeployment may return only the sha256.
             (None, _) => self.revision_content(deployment_id, &application, revision).await?,
         };
@@ -175,7 +178,12 @@ impl DeploymentLookup {
     /// the revision names; an ETag it names must match). An archive (`zip`, `tar`, `tgz`) is an
     /// EC2/on-premises bundle, which has no traffic hooks.
     /// <https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_S3Location.html>
-    async fn s3_content(&self, deployment_id: &str, location: Option<&S3Location>) -> Result<String, LookupError> {
+    async fn s3_content(
+        &self,
+        deployment_id: &str,
+        location: Option<&S3Location>,
+        created_at: Option<SystemTime>,
+    ) -> Result<String, LookupError> {
         let refuse = |l: &S3Location| {
             unsupported(
                 deployment_id,
@@ -225,6 +233,17 @@ impl DeploymentLookup {
                 message: format!(
                     "the object's ETag is {got}, not the {wanted} the revision names: it was replaced after the deployment was created"
                 ),
+                retryable: false,
+            }));
+        }
+        // Neither a version nor an ETag pins the object: it must not be newer than the deployment.
+        let replaced = location.version().is_none()
+            && location.e_tag().is_none()
+            && matches!((out.last_modified().and_then(system_time), created_at), (Some(m), Some(c)) if m > c);
+        if replaced {
+            return Err(LookupError::Aws(AwsError {
+                operation: format!("S3 GetObject {url}"),
+                message: "the object was modified after the deployment was created, and the revision names no version or ETag to read the one it deployed".into(),
                 retryable: false,
             }));
         }
@@ -611,6 +630,30 @@ mod tests {
         let object = mock!(aws_sdk_s3::Client::get_object).then_output(|| s3_object(APPSPEC, "\"0000\""));
         let err = lookup(&[&get], &[&object]).deployment("d-S3REV0001").await.unwrap_err();
         assert!(err.to_string().contains("ETag"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unpinned_s3_object_newer_than_the_deployment_is_refused() {
+        const UNPINNED: &str = r#"{"deploymentInfo":{"applicationName":"orders","deploymentGroupName":"orders-dg",
+            "deploymentId":"d-S3REV0002","status":"InProgress","computePlatform":"Lambda","createTime":1.7e9,
+            "revision":{"revisionType":"S3","s3Location":{"bucket":"releases","key":"orders/appspec.yaml","bundleType":"YAML"}}}}"#;
+        for (modified, ok) in [(1_699_999_000, true), (1_700_000_500, false)] {
+            let get = mock!(Client::get_deployment).then_http_response(|| wire(UNPINNED));
+            let object = mock!(aws_sdk_s3::Client::get_object).then_output(move || {
+                aws_sdk_s3::operation::get_object::GetObjectOutput::builder()
+                    .body(aws_sdk_s3::primitives::ByteStream::from_static(APPSPEC.as_bytes()))
+                    .last_modified(aws_smithy_types::DateTime::from_secs(modified))
+                    .build()
+            });
+            let read = lookup(&[&get], &[&object]).deployment("d-S3REV0002").await;
+            assert_eq!(read.is_ok(), ok, "{read:?}");
+            if let Err(e) = read {
+                assert!(
+                    e.to_string().contains("modified after the deployment was created"),
+                    "{e}"
+                );
+            }
+        }
     }
 
     #[tokio::test]

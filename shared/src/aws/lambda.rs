@@ -5,7 +5,9 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 
 use super::error::aws_error;
-use crate::ports::{AliasUpdater, AwsError, FunctionInvoker, Invocation};
+use aws_sdk_lambda::operation::update_alias::UpdateAliasError;
+
+use crate::ports::{AliasMove, AliasUpdater, AwsError, FunctionInvoker, Invocation};
 
 /// Lambda behind the [`FunctionInvoker`] port.
 #[derive(Debug, Clone)]
@@ -42,22 +44,54 @@ impl FunctionInvoker for LambdaAdapter {
 }
 
 impl AliasUpdater for LambdaAdapter {
-    async fn point_alias(&self, function: &str, alias: &str, version: &str) -> Result<(), AwsError> {
-        self.client
+    /// `GetAlias`, then `UpdateAlias` with the `RevisionId` read, so a change made in between
+    /// (a deployment shifting the alias) makes the update fail with PreconditionFailedException
+    /// instead of being overwritten (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html>).
+    async fn move_alias(&self, function: &str, alias: &str, from: &str, to: &str) -> Result<AliasMove, AwsError> {
+        let current = self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+            .map_err(|e| aws_error(format!("GetAlias {function}:{alias}"), &e))?;
+        let version = current.function_version().unwrap_or_default().to_string();
+        let weighted = current
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .is_some_and(|w| !w.is_empty());
+        if version != from || weighted {
+            let routing = if weighted { " with weighted routing" } else { "" };
+            return Ok(AliasMove::LeftAlone(format!("version {version}{routing}")));
+        }
+        let updated = self
+            .client
             .update_alias()
             .function_name(function)
             .name(alias)
-            .function_version(version)
-            // An empty weight map clears the routing: all traffic to `version`.
+            .function_version(to)
+            .set_revision_id(current.revision_id().map(str::to_string))
+            // An empty weight map clears the routing: all traffic to `to`.
             .routing_config(
                 aws_sdk_lambda::types::AliasRoutingConfiguration::builder()
                     .set_additional_version_weights(Some(Default::default()))
                     .build(),
             )
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| aws_error(format!("UpdateAlias {function}:{alias} → {version}"), &e))
+            .await;
+        match updated {
+            Ok(_) => Ok(AliasMove::Moved),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateAliasError::PreconditionFailedException(_))
+                ) =>
+            {
+                Ok(AliasMove::LeftAlone("changed while it was being moved".into()))
+            }
+            Err(e) => Err(aws_error(format!("UpdateAlias {function}:{alias} → {to}"), &e)),
+        }
     }
 }
 
@@ -65,7 +99,7 @@ impl AliasUpdater for LambdaAdapter {
 mod tests {
     use super::*;
     use aws_sdk_lambda::operation::invoke::InvokeOutput;
-    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     #[tokio::test]
     async fn invokes_the_version_request_response_and_keeps_the_function_error() {
@@ -91,5 +125,61 @@ mod tests {
         assert_eq!(inv.function_error.as_deref(), Some("Unhandled"));
         assert_eq!(inv.payload, br#"{"errorType":"Boom"}"#);
         assert_eq!(rule.num_calls(), 1);
+    }
+
+    /// GetAlias as the API reference shows it (<https://docs.aws.amazon.com/lambda/latest/api/API_GetAlias.html>).
+    fn alias(version: &str, weights: &str) -> aws_smithy_runtime_api::http::Response {
+        let body = format!(
+            r#"{{"AliasArn":"arn:aws:lambda:us-west-2:123456789012:function:orders:live","Description":"","FunctionVersion":"{version}","Name":"live","RevisionId":"594f41fb-b85f-4c20-95c7-6ca5f2a92c93","RoutingConfig":{{"AdditionalVersionWeights":{{{weights}}}}}}}"#
+        );
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+            aws_smithy_types::body::SdkBody::from(body),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_alias_on_the_release_alone_is_moved_back_guarded_by_its_revision() {
+        let get = mock!(Client::get_alias).then_http_response(|| alias("7", ""));
+        let update = mock!(Client::update_alias)
+            .match_requests(|r| {
+                r.function_version() == Some("6")
+                    && r.revision_id() == Some("594f41fb-b85f-4c20-95c7-6ca5f2a92c93")
+                    && r.routing_config()
+                        .and_then(|c| c.additional_version_weights())
+                        .is_some_and(|w| w.is_empty())
+            })
+            .then_output(|| aws_sdk_lambda::operation::update_alias::UpdateAliasOutput::builder().build());
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get, &update]);
+        let moved = LambdaAdapter::new(client).move_alias("orders", "live", "7", "6").await;
+        assert_eq!(moved, Ok(AliasMove::Moved));
+        assert_eq!(update.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_alias_that_moved_on_or_is_shifting_is_left_alone() {
+        for (version, weights, now) in [
+            ("8", "", "version 8"),
+            ("7", r#""6":0.9"#, "version 7 with weighted routing"),
+        ] {
+            let get = mock!(Client::get_alias).then_http_response(move || alias(version, weights));
+            let update = mock!(Client::update_alias)
+                .then_output(|| aws_sdk_lambda::operation::update_alias::UpdateAliasOutput::builder().build());
+            let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get, &update]);
+            let moved = LambdaAdapter::new(client).move_alias("orders", "live", "7", "6").await;
+            assert_eq!(moved, Ok(AliasMove::LeftAlone(now.into())));
+            assert_eq!(update.num_calls(), 0);
+        }
+        let get = mock!(Client::get_alias).then_http_response(|| alias("7", ""));
+        let raced = mock!(Client::update_alias).then_error(|| {
+            UpdateAliasError::PreconditionFailedException(
+                aws_sdk_lambda::types::error::PreconditionFailedException::builder()
+                    .message("The RevisionId provided does not match the latest RevisionId")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&get, &raced]);
+        let moved = LambdaAdapter::new(client).move_alias("orders", "live", "7", "6").await;
+        assert!(matches!(moved, Ok(AliasMove::LeftAlone(_))), "{moved:?}");
     }
 }

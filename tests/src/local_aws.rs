@@ -144,6 +144,19 @@ impl LocalAws {
         self.view("metric-data-requests").await
     }
 
+    /// The id of the region's default VPC (moto makes one per region, as AWS does), where a test
+    /// creates its target groups: `CreateTargetGroup` checks that the VPC exists.
+    pub async fn default_vpc(&self) -> String {
+        let vpc: Value = reqwest::get(format!("{}/_shiftguard/default-vpc", self.endpoint))
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("reading /_shiftguard/default-vpc")
+            .json()
+            .await
+            .expect("a JSON object");
+        vpc["VpcId"].as_str().expect("a default VPC").to_string()
+    }
+
     /// Plays CodeDeploy's progress: `{"status", "created_seconds_ago", "completed_seconds_ago",
     /// "creator", "rollbackInfo"}` (`creator` one of the API's `DeploymentCreator` values,
     /// `rollbackInfo` with `RollbackInfo`'s members).

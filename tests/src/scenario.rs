@@ -20,6 +20,7 @@ pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub codedeploy: aws_sdk_codedeploy::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// Path-style addressing: moto serves every bucket under the one endpoint.
     pub s3: aws_sdk_s3::Client,
 }
@@ -31,6 +32,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&config),
             codedeploy: aws_sdk_codedeploy::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&config)
                     .force_path_style(true)
@@ -252,10 +254,96 @@ pub async fn lambda_deployment(aws: &Aws, function: &str, current: &str, target:
 
 /// An ECS deployment (the AppSpec in JSON, as the ECS console writes it).
 pub async fn ecs_deployment(aws: &Aws) -> String {
-    let appspec = json!({"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
+    deployment(aws, ComputePlatform::Ecs, &ecs_appspec()).await
+}
+
+/// Creates an Application Load Balancer target group for an ECS service's tasks (target type
+/// `ip`, as `awsvpc` tasks register) in `vpc`; returns its ARN.
+pub async fn target_group(aws: &Aws, name: &str, vpc: &str) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
+    aws.elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .send()
+        .await
+        .expect("CreateTargetGroup")
+        .target_groups()
+        .first()
+        .and_then(|g| g.target_group_arn())
+        .expect("a target group ARN")
+        .to_string()
+}
+
+/// CloudWatch's `TargetGroup` dimension for a target group: the last part of its ARN,
+/// `targetgroup/NAME/ID`.
+pub fn target_group_dimension(arn: &str) -> String {
+    arn.split_once(":targetgroup/")
+        .map(|(_, rest)| format!("targetgroup/{rest}"))
+        .unwrap_or_else(|| panic!("{arn} is not a target group ARN"))
+}
+
+/// A new ECS application with a blue/green deployment group `<app>-dg` for the service
+/// `web` in the cluster `web-cluster`, behind the pair of target groups `target_groups` (by
+/// name, as `loadBalancerInfo.targetGroupPairInfoList` takes them); returns the application.
+pub async fn ecs_application(aws: &Aws, target_groups: [&str; 2]) -> String {
+    use aws_sdk_codedeploy::types::{EcsService, LoadBalancerInfo, TargetGroupInfo, TargetGroupPairInfo, TrafficRoute};
+    let app = unique("app");
+    aws.codedeploy
+        .create_application()
+        .application_name(&app)
+        .compute_platform(ComputePlatform::Ecs)
+        .send()
+        .await
+        .expect("CreateApplication");
+    let pair = TargetGroupPairInfo::builder()
+        .set_target_groups(Some(
+            target_groups
+                .iter()
+                .map(|name| TargetGroupInfo::builder().name(*name).build())
+                .collect(),
+        ))
+        .prod_traffic_route(
+            TrafficRoute::builder()
+                .listener_arns(
+                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef",
+                )
+                .build(),
+        )
+        .build();
+    aws.codedeploy
+        .create_deployment_group()
+        .application_name(&app)
+        .deployment_group_name(format!("{app}-dg"))
+        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+        .deployment_style(
+            DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .ecs_services(
+            EcsService::builder()
+                .cluster_name("web-cluster")
+                .service_name("web")
+                .build(),
+        )
+        .load_balancer_info(LoadBalancerInfo::builder().target_group_pair_info_list(pair).build())
+        .send()
+        .await
+        .expect("CreateDeploymentGroup");
+    app
+}
+
+/// The AppSpec of an ECS deployment (in JSON, as the ECS console writes it).
+pub fn ecs_appspec() -> String {
+    json!({"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
         "TaskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
-        "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080}}}}]});
-    deployment(aws, ComputePlatform::Ecs, &appspec.to_string()).await
+        "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080}}}}]})
+    .to_string()
 }
 
 /// The event CodeDeploy sends a hook.
@@ -265,12 +353,23 @@ pub fn hook_event(deployment_id: &str) -> Value {
 
 /// Writes datapoints of `namespace` with exactly the dimension set `dimensions`, stamped now.
 pub async fn put_metrics(aws: &Aws, namespace: &str, dimensions: &[(&str, &str)], values: &[(&str, f64)]) {
+    put_metrics_at(aws, namespace, dimensions, values, std::time::SystemTime::now()).await;
+}
+
+/// Writes datapoints of `namespace` with exactly the dimension set `dimensions`, stamped `at`.
+pub async fn put_metrics_at(
+    aws: &Aws,
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    values: &[(&str, f64)],
+    at: std::time::SystemTime,
+) {
     use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
     let dims: Vec<Dimension> = dimensions
         .iter()
         .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
         .collect();
-    let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from(at);
     let data: Vec<MetricDatum> = values
         .iter()
         .map(|(metric, value)| {

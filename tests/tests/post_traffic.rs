@@ -9,7 +9,8 @@ use shiftguard_e2e::decision::{decision_record, reasons};
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
 use shiftguard_e2e::scenario::{
-    Aws, ecs_deployment, hook_event, lambda_deployment, put_metrics, put_samples, put_version_traffic, unique,
+    Aws, ecs_deployment, hook_event, lambda_deployment, put_metrics, put_metrics_at, put_samples, put_version_traffic,
+    unique,
 };
 
 /// A Lambda deployment of a fresh function from version 1 to version 2 through alias `live`.
@@ -360,4 +361,170 @@ async fn an_appspec_kept_in_s3_names_the_target_of_the_gate() {
     assert_eq!(reported(&deployment).await, vec!["Failed"], "{record}");
     assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
     assert!(reasons(&record).contains("50 errors in 1000 invocations"), "{record}");
+}
+
+/// The ECS traffic one target group served a minute ago: `HTTPCode_Target_5XX_Count` and
+/// `RequestCount` under `{TargetGroup, LoadBalancer}`, as the Application Load Balancer reports
+/// them. (In the past, not now: moto cuts GetMetricData's EndTime to the whole second and leaves
+/// out datapoints from that second on, so traffic stamped in the second the hook asks is not seen.)
+async fn put_target_group_traffic(aws: &Aws, target_group: &str, load_balancer: &str, errors: f64, requests: f64) {
+    put_metrics_at(
+        aws,
+        "AWS/ApplicationELB",
+        &[("TargetGroup", target_group), ("LoadBalancer", load_balancer)],
+        &[("HTTPCode_Target_5XX_Count", errors), ("RequestCount", requests)],
+        std::time::SystemTime::now() - Duration::from_secs(60),
+    )
+    .await;
+}
+
+/// The `TargetGroup` values of every query the request made for METRIC_CHECKS' first check.
+fn target_groups_queried(request: &Value) -> Vec<String> {
+    request["MetricDataQueries"]
+        .as_array()
+        .expect("MetricDataQueries")
+        .iter()
+        .filter(|q| q["Id"].as_str().is_some_and(|id| id.starts_with("check0")))
+        .flat_map(|q| {
+            q["MetricStat"]["Metric"]["Dimensions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|d| d["Name"] == "TargetGroup")
+        .map(|d| d["Value"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// CodeDeploy swaps an ECS deployment group's two target groups on every deployment: the
+/// replacement task set of the first deployment is behind the second target group of the pair
+/// (web-tg-2), that of the next one behind the first (web-tg-1). A check written with
+/// `{replacement_target_group}` follows it, through ListDeploymentTargets,
+/// BatchGetDeploymentTargets (the Green task set's target group) and DescribeTargetGroups (its ARN).
+///
+/// web-tg-2 is healthy (0.2 % 5xx) and web-tg-1 is not (4 %), so the two verdicts differ only by
+/// which target group was read. Were the check's TargetGroup a fixed value instead of the
+/// placeholder, both deployments would read the same group: fixed to web-tg-2, the second
+/// deployment would pass on the old task set's good numbers (Succeeded, not Failed); fixed to
+/// web-tg-1, the first would fail on the old task set's bad ones (Failed, not Succeeded). Either
+/// way one verdict below and the dimension asserted for one of the two requests break. The same
+/// holds if the Blue task set's group were read instead of the Green one's.
+#[tokio::test]
+async fn an_ecs_check_reads_the_replacement_target_group_which_alternates_between_deployments() {
+    use shiftguard_e2e::scenario::{deployment_in, ecs_application, ecs_appspec, target_group, target_group_dimension};
+    // Its own stand-in: the target group names are fixed, and CreateTargetGroup refuses a name
+    // taken with other settings.
+    let local = LocalAws::start();
+    let aws = Aws::new(&local).await;
+    let vpc = local.default_vpc().await;
+    let tg1 = target_group_dimension(&target_group(&aws, "web-tg-1", &vpc).await);
+    let tg2 = target_group_dimension(&target_group(&aws, "web-tg-2", &vpc).await);
+    let app = ecs_application(&aws, ["web-tg-1", "web-tg-2"]).await;
+
+    // The README's example check, as shared/tests/fixtures/metric-checks.json has it: the
+    // replacement task set's 5xx over its requests, TargetGroup by placeholder.
+    let fixture: Value =
+        serde_json::from_str(include_str!("../../shared/tests/fixtures/metric-checks.json")).expect("the fixture");
+    let check = fixture[0].clone();
+    assert_eq!(check["name"], "green-5xx");
+    assert_eq!(
+        check["numerator"]["dimensions"]["TargetGroup"],
+        "{replacement_target_group}"
+    );
+    let load_balancer = check["numerator"]["dimensions"]["LoadBalancer"]
+        .as_str()
+        .expect("a fixed LoadBalancer")
+        .to_string();
+    let checks = json!([check]).to_string();
+    put_target_group_traffic(&aws, &tg2, &load_balancer, 2.0, 1000.0).await;
+    put_target_group_traffic(&aws, &tg1, &load_balancer, 40.0, 1000.0).await;
+
+    // The window covers the traffic above whichever deployment reads it (by default it would
+    // start at each deployment's createTime).
+    let env: Vec<(String, String)> = local
+        .env()
+        .into_iter()
+        .chain([
+            ("METRIC_CHECKS".to_string(), checks),
+            ("WINDOW_MINUTES".to_string(), "10".to_string()),
+        ])
+        .collect();
+    let gate = |deployment: String| {
+        let env = env.clone();
+        let local = &local;
+        async move {
+            // AfterAllowTraffic runs while the deployment is in progress (before it starts,
+            // ListDeploymentTargets answers DeploymentNotStartedException).
+            local.set_deployment(&deployment, json!({"status": "InProgress"})).await;
+            let run = run_function(
+                &binary("post-traffic"),
+                &env,
+                vec![Invoke {
+                    event: hook_event(&deployment),
+                    timeout: Duration::from_secs(30),
+                }],
+                Duration::from_secs(60),
+            )
+            .await;
+            let statuses: Vec<String> = local
+                .reports(&deployment)
+                .await
+                .iter()
+                .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+                .collect();
+            (statuses, decision_record(&run))
+        }
+    };
+
+    let first = deployment_in(&aws, &app, &ecs_appspec()).await;
+    let (statuses, record) = gate(first.clone()).await;
+    assert_eq!(statuses, vec!["Succeeded"], "judged on web-tg-2 (0.2 %): {record}");
+    assert_eq!(
+        record["inputs"]["target_groups"],
+        json!({"replacement": tg2, "original": tg1}),
+        "{record}"
+    );
+    local.set_deployment(&first, json!({"status": "Succeeded"})).await;
+
+    let second = deployment_in(&aws, &app, &ecs_appspec()).await;
+    let (statuses, record) = gate(second.clone()).await;
+    assert_eq!(statuses, vec!["Failed"], "judged on web-tg-1 (4 %): {record}");
+    assert_eq!(
+        record["inputs"]["target_groups"],
+        json!({"replacement": tg1, "original": tg2}),
+        "{record}"
+    );
+    assert!(
+        reasons(&record).contains("green-5xx: 40 HTTPCode_Target_5XX_Count in 1000 RequestCount"),
+        "{record}"
+    );
+
+    // What CloudWatch was asked: both sides of the ratio under the replacement's TargetGroup.
+    let requests = local.metric_data_requests().await;
+    assert_eq!(requests.len(), 2, "one GetMetricData call per verdict");
+    assert_eq!(target_groups_queried(&requests[0]), vec![tg2.clone(); 2]);
+    assert_eq!(target_groups_queried(&requests[1]), vec![tg1.clone(); 2]);
+    assert!(tg2.starts_with("targetgroup/web-tg-2/") && tg1.starts_with("targetgroup/web-tg-1/"));
+
+    // Each verdict found its target groups through the deployment's targets.
+    let calls = local.calls().await;
+    for deployment in [&first, &second] {
+        for operation in ["ListDeploymentTargets", "BatchGetDeploymentTargets"] {
+            assert_eq!(
+                calls
+                    .iter()
+                    .filter(|c| c["operation"] == operation && c["deploymentId"] == deployment.as_str())
+                    .count(),
+                1,
+                "{operation} for {deployment}"
+            );
+        }
+    }
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c["operation"] == "DescribeTargetGroups")
+            .count(),
+        2
+    );
 }

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {
-    if let Err(e) = shiftguard::appspec::parse_appspec(data) {
+    if let Err(e) = shiftguard::target::appspec::parse_appspec(data) {
         assert!(!e.to_string().is_empty());
     }
 });

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {
-    if let Err(e) = shiftguard::metric_checks::parse_metric_checks(data) {
+    if let Err(e) = shiftguard::gate::metric_checks::parse_metric_checks(data) {
         assert!(e.to_string().starts_with("METRIC_CHECKS"));
     }
 });

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {
-    if let Err(e) = shiftguard::smoke_tests::parse_smoke_tests(data) {
+    if let Err(e) = shiftguard::smoke::probes::parse_smoke_tests(data) {
         assert!(e.to_string().starts_with("SMOKE_TESTS"));
     }
 });

@@ -6,15 +6,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shiftguard::appspec::parse_appspec;
-use shiftguard::gate_settings::GateSettings;
-use shiftguard::metric_checks::parse_metric_checks;
-use shiftguard::metric_gate::{VersionMetrics, judge_lambda};
-use shiftguard::metric_plan::MetricPlan;
-use shiftguard::probe_evaluation::{ProbeResponse, evaluate};
-use shiftguard::smoke_tests::parse_smoke_tests;
-use shiftguard::statistics::{two_proportion_z, wilson_lower_bound, z_one_sided};
-use shiftguard::verdict::Verdict;
+use shiftguard::gate::judgement::{VersionMetrics, judge_lambda};
+use shiftguard::gate::metric_checks::parse_metric_checks;
+use shiftguard::gate::metric_plan::MetricPlan;
+use shiftguard::gate::settings::GateSettings;
+use shiftguard::gate::statistics::{two_proportion_z, wilson_lower_bound, z_one_sided};
+use shiftguard::hook::verdict::Verdict;
+use shiftguard::smoke::evaluation::{ProbeResponse, evaluate};
+use shiftguard::smoke::probes::parse_smoke_tests;
+use shiftguard::target::appspec::parse_appspec;
 
 const APPSPEC_YAML: &str = include_str!("../tests/fixtures/appspec-lambda.yaml");
 const APPSPEC_JSON: &str = include_str!("../tests/fixtures/appspec-lambda.json");

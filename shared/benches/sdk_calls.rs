@@ -12,7 +12,7 @@ use aws_sdk_codedeploy::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use criterion::{Criterion, criterion_group, criterion_main};
-use shiftguard::aws::{cloudwatch_client, codedeploy_client, lambda_client};
+use shiftguard::adapters::{cloudwatch_client, codedeploy_client, lambda_client};
 
 /// Region and keys set, as on Lambda, over an endpoint that answers every request at once with
 /// `body` and `headers`.

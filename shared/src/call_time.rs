@@ -1,5 +1,5 @@
 //! How long this process has waited on AWS calls. The adapters' instrumentation adds each call
-//! as it ends ([`crate::aws`] times every AWS call; the HTTP probes are not counted); a record
+//! as it ends ([`crate::adapters`] times every AWS call; the HTTP probes are not counted); a record
 //! takes a [`Mark`] when its invocation starts and reads what was added since. One tally per
 //! process: `lambda_runtime::run` hands a process one invocation at a time (under
 //! `run_concurrent` the invocations' calls would mix).

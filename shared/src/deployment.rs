@@ -1,6 +1,6 @@
 //! A CodeDeploy deployment as the core sees it: AWS's enumerations as typed enums, so a value is
 //! matched by the compiler, never compared as a string. The adapter maps the SDK's enums onto
-//! these (`crate::aws`); nothing here depends on the SDK.
+//! these (`crate::adapters`); nothing here depends on the SDK.
 //!
 //! The values are those of AWS's API model (botocore `codedeploy/2014-10-06/service-2.json`:
 //! `DeploymentStatus`, `DeploymentCreator`, `ComputePlatform`).

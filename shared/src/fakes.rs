@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
+use crate::hook::verdict::Status;
 use crate::ports::{DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError, ReportError};
-use crate::verdict::Status;
 
 /// An environment of `pairs`, as the `from_lookup` parsers read it.
 pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {

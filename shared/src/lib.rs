@@ -1,39 +1,21 @@
-//! shiftguard's validation core, shared by every hook.
+//! shiftguard's core, shared by every function. A folder per concern; each folder's `mod.rs`
+//! says what it holds and what it may use, and is the index.
 //!
-//! The pure part knows nothing of AWS: [`appspec`], [`target`], [`smoke_tests`],
-//! [`probe_evaluation`], [`check`], [`verdict`], [`env_config`], and for the post-traffic gate
-//! [`statistics`], [`metric_query`], [`metric_checks`], [`gate_settings`], [`metric_gate`], and
-//! for the EventBridge functions [`alarm_event`], [`deployment_group`], [`deployment_event`],
-//! [`delivery_metrics`], [`emf`]. [`ports`] names the few
-//! capabilities the hooks need; [`aws`] and [`http_probe`] implement them. [`hook_runner`]
-//! is the lifecycle hook contract every hook runs under.
+//! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`rollback`],
+//! [`delivery`], [`config`], and [`deployment`] (AWS's deployment enums as plain types).
+//! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
+//! them; [`fakes`] are in-memory ports for the functions' tests.
 
-pub mod alarm_event;
-pub mod appspec;
-pub mod aws;
+pub mod adapters;
 pub mod call_time;
-pub mod check;
-pub mod decision_record;
-pub mod delivery_metrics;
+pub mod config;
+pub mod delivery;
 pub mod deployment;
-pub mod deployment_event;
-pub mod deployment_group;
-pub mod emf;
-pub mod env_config;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
-pub mod gate_settings;
-pub mod hook_runner;
-pub mod http_probe;
-pub mod metric_checks;
-pub mod metric_gate;
-pub mod metric_plan;
-pub mod metric_query;
-pub mod named_entries;
+pub mod gate;
+pub mod hook;
 pub mod ports;
-pub mod probe_evaluation;
-pub mod smoke_tests;
-pub mod statistics;
+pub mod rollback;
+pub mod smoke;
 pub mod target;
-pub mod target_resolution;
-pub mod verdict;

@@ -1,5 +1,5 @@
 //! The small capabilities the hooks need from the outside world, one trait each.
-//! Implemented for the AWS SDK clients in [`crate::aws`] and for reqwest in [`crate::http_probe`];
+//! Implemented for the AWS SDK clients in [`crate::adapters`] and for reqwest in [`crate::adapters::http_probe`];
 //! handlers are generic over them, so tests use in-memory fakes.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,10 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
-use crate::deployment_group::GroupRef;
-use crate::metric_checks::TargetGroups;
-use crate::metric_query::{MetricQuery, MetricWindow};
-use crate::verdict::Status;
+use crate::gate::metric_checks::TargetGroups;
+use crate::gate::metric_query::{MetricQuery, MetricWindow};
+use crate::hook::verdict::Status;
+use crate::rollback::deployment_group::GroupRef;
 
 /// Reports a lifecycle hook's status to CodeDeploy.
 pub trait HookStatusReporter: Send + Sync {
@@ -97,7 +97,7 @@ pub enum LookupError {
         "the revision of deployment {deployment_id} is {kind}; shiftguard reads AppSpecs given inline (AppSpecContent or String) or as a YAML or JSON object in S3"
     )]
     UnsupportedRevision { deployment_id: String, kind: String },
-    #[error("the AppSpec of deployment {deployment_id} at {location} is {size} bytes, more than the {max} bytes shiftguard reads", max = crate::appspec::MAX_APPSPEC_BYTES)]
+    #[error("the AppSpec of deployment {deployment_id} at {location} is {size} bytes, more than the {max} bytes shiftguard reads", max = crate::target::appspec::MAX_APPSPEC_BYTES)]
     AppSpecTooLarge {
         deployment_id: String,
         location: String,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_codedeploy::types::ComputePlatform;
 use serde_json::{Value, json};
-use shiftguard::emf::validate_emf;
+use shiftguard::delivery::emf::validate_emf;
 use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::runtime_api::{Invoke, run_function};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use shiftguard::deployment_group::{RollbackTargets, RollbackTargetsError};
-use shiftguard::env_config::{ConfigError, non_empty, parse_u64};
+use shiftguard::config::env::{ConfigError, non_empty, parse_u64};
+use shiftguard::rollback::deployment_group::{RollbackTargets, RollbackTargetsError};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -6,11 +6,11 @@ use std::time::SystemTime;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use shiftguard::alarm_event::{AlarmEvent, AlarmState, parse_alarm_event};
 use shiftguard::call_time::{self, CallTime};
-use shiftguard::decision_record::{RECORD_KIND, emit_line};
-use shiftguard::deployment_group::{GROUP_TAG, parse_group_tag, union};
+use shiftguard::hook::decision_record::{RECORD_KIND, emit_line};
 use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentControl, DeploymentReader};
+use shiftguard::rollback::alarm_event::{AlarmEvent, AlarmState, parse_alarm_event};
+use shiftguard::rollback::deployment_group::{GROUP_TAG, parse_group_tag, union};
 use tokio::time::Instant;
 
 use crate::config::{AlarmRollbackConfig, AlarmRollbackConfigError};
@@ -169,9 +169,9 @@ mod tests {
     use lambda_runtime::Context;
     use serde_json::json;
     use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
-    use shiftguard::deployment_group::{GroupRef, RollbackTargets};
     use shiftguard::fakes;
     use shiftguard::ports::{AliasMove, AwsError, DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
+    use shiftguard::rollback::deployment_group::{GroupRef, RollbackTargets};
     use std::sync::Mutex;
     use std::time::Duration;
 

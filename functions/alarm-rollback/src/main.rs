@@ -6,7 +6,7 @@ mod handler;
 mod rollback;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{
+use shiftguard::adapters::{
     CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, LambdaAdapter, cloudwatch_client, codedeploy_client,
     lambda_client, load_sdk_config, s3_client,
 };

@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use shiftguard::deployment::{ComputePlatform, DeploymentStatus};
-use shiftguard::deployment_group::GroupRef;
-use shiftguard::env_config::TargetOverride;
 use shiftguard::ports::{AliasMove, AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
-use shiftguard::target::DeploymentTarget;
-use shiftguard::target_resolution::target_of;
+use shiftguard::rollback::deployment_group::GroupRef;
+use shiftguard::target::deployment_target::DeploymentTarget;
+use shiftguard::target::overrides::TargetOverride;
+use shiftguard::target::resolution::target_of;
 
 /// How far back, beyond the bake window, successful deployments are looked for by creation time
 /// (a deployment completes after it is created; a week covers the slowest linear configuration).

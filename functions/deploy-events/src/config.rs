@@ -1,6 +1,6 @@
 //! deploy-events' configuration: `METRICS_NAMESPACE`.
 
-use shiftguard::env_config::{ConfigError, non_empty};
+use shiftguard::config::env::{ConfigError, non_empty};
 
 pub const DEFAULT_NAMESPACE: &str = "Shiftguard/Deployments";
 

@@ -6,13 +6,15 @@ use std::time::{Duration, SystemTime};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::call_time;
-use shiftguard::delivery_metrics::{deployment_duration, time_to_restore};
+use shiftguard::config::env::ConfigError;
+use shiftguard::delivery::deployment_event::{
+    DeploymentEvent, DeploymentState, DeploymentStateChange, parse_deployment_event,
+};
+use shiftguard::delivery::emf::{EmfMetric, emf_document};
+use shiftguard::delivery::metrics::{deployment_duration, time_to_restore};
 use shiftguard::deployment::DeploymentStatus;
-use shiftguard::deployment_event::{DeploymentEvent, DeploymentState, DeploymentStateChange, parse_deployment_event};
-use shiftguard::deployment_group::GroupRef;
-use shiftguard::emf::{EmfMetric, emf_document};
-use shiftguard::env_config::ConfigError;
 use shiftguard::ports::DeploymentControl;
+use shiftguard::rollback::deployment_group::GroupRef;
 
 use crate::config::DeployEventsConfig;
 

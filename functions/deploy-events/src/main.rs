@@ -5,7 +5,7 @@ mod config;
 mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{CodeDeployAdapter, codedeploy_client, load_sdk_config};
+use shiftguard::adapters::{CodeDeployAdapter, codedeploy_client, load_sdk_config};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

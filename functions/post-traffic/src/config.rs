@@ -1,9 +1,10 @@
 //! The post-traffic hook's configuration, read once at cold start.
 //! A bad value does not stop the function: every invocation then reports `Failed` naming it.
 
-use shiftguard::env_config::{ConfigError, HookSettings, TargetOverride, non_empty};
-use shiftguard::gate_settings::GateSettings;
-use shiftguard::metric_checks::{MetricCheck, MetricChecksError, parse_metric_checks};
+use shiftguard::config::env::{ConfigError, HookSettings, non_empty};
+use shiftguard::gate::metric_checks::{MetricCheck, MetricChecksError, parse_metric_checks};
+use shiftguard::gate::settings::GateSettings;
+use shiftguard::target::overrides::TargetOverride;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,14 +5,14 @@ use std::time::SystemTime;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::env_config::HookSettings;
-use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
-use shiftguard::metric_checks::{uses_target_groups, with_target_groups};
-use shiftguard::metric_plan::MetricPlan;
-use shiftguard::metric_query::MetricWindow;
+use shiftguard::config::env::HookSettings;
+use shiftguard::gate::metric_checks::{uses_target_groups, with_target_groups};
+use shiftguard::gate::metric_plan::MetricPlan;
+use shiftguard::gate::metric_query::MetricWindow;
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader, TargetGroupReader};
-use shiftguard::target::DeploymentTarget;
-use shiftguard::target_resolution::target_of;
+use shiftguard::target::deployment_target::DeploymentTarget;
+use shiftguard::target::resolution::target_of;
 
 use crate::config::{PostTrafficConfig, PostTrafficConfigError};
 
@@ -149,10 +149,10 @@ where
 mod tests {
     use super::*;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
-    use shiftguard::metric_checks::TargetGroups;
-    use shiftguard::metric_query::MetricQuery;
+    use shiftguard::gate::metric_checks::TargetGroups;
+    use shiftguard::gate::metric_query::MetricQuery;
+    use shiftguard::hook::verdict::Status;
     use shiftguard::ports::{AwsError, MetricData, MetricReadError, TargetGroupError};
-    use shiftguard::verdict::Status;
     use std::collections::BTreeMap;
     use std::sync::Mutex;
     use std::time::Duration;

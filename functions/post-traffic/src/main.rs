@@ -4,7 +4,7 @@ mod config;
 mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{
+use shiftguard::adapters::{
     CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, cloudwatch_client, codedeploy_client,
     elb_client, load_sdk_config, s3_client,
 };
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
         deployments: DeploymentLookup::new(codedeploy.clone(), s3_client(&sdk)),
         target_groups: EcsTargetGroups::new(codedeploy, elb_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
-        settings: shiftguard::env_config::HookSettings::from_env_or_default(),
+        settings: shiftguard::config::env::HookSettings::from_env_or_default(),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

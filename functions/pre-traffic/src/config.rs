@@ -1,8 +1,9 @@
 //! The pre-traffic hook's configuration, read once at cold start.
 //! A bad value does not stop the function: every invocation then reports `Failed` naming it.
 
-use shiftguard::env_config::{ConfigError, HookSettings, TargetOverride, non_empty};
-use shiftguard::smoke_tests::{Probe, SmokeTestsError, parse_smoke_tests};
+use shiftguard::config::env::{ConfigError, HookSettings, non_empty};
+use shiftguard::smoke::probes::{Probe, SmokeTestsError, parse_smoke_tests};
+use shiftguard::target::overrides::TargetOverride;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]

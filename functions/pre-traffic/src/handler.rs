@@ -2,12 +2,12 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::env_config::HookSettings;
-use shiftguard::hook_runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::config::env::HookSettings;
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
-use shiftguard::smoke_tests::default_lambda_probe;
-use shiftguard::target::DeploymentTarget;
-use shiftguard::target_resolution::resolve_target;
+use shiftguard::smoke::probes::default_lambda_probe;
+use shiftguard::target::deployment_target::DeploymentTarget;
+use shiftguard::target::resolution::resolve_target;
 
 use crate::config::{PreTrafficConfig, PreTrafficConfigError};
 use crate::smoke_test_runner::run_smoke_tests;
@@ -109,8 +109,8 @@ mod tests {
     use lambda_runtime::Context;
     use serde_json::json;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::hook::verdict::Status;
     use shiftguard::ports::{AwsError, HttpReply, HttpRequest, Invocation};
-    use shiftguard::verdict::Status;
 
     struct Answers(&'static str, Option<&'static str>);
 

@@ -5,10 +5,10 @@ mod handler;
 mod smoke_test_runner;
 
 use lambda_runtime::{Error, run, service_fn};
-use shiftguard::aws::{
+use shiftguard::adapters::http_probe::ReqwestSender;
+use shiftguard::adapters::{
     CodeDeployAdapter, DeploymentLookup, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config, s3_client,
 };
-use shiftguard::http_probe::ReqwestSender;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Error> {
         deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
         invoker: LambdaAdapter::new(lambda_client(&sdk)),
         http: ReqwestSender::new(),
-        settings: shiftguard::env_config::HookSettings::from_env_or_default(),
+        settings: shiftguard::config::env::HookSettings::from_env_or_default(),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

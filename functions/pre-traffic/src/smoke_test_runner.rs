@@ -3,12 +3,12 @@
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use shiftguard::check::CheckOutcome;
-use shiftguard::hook_runner::OUT_OF_TIME;
+use shiftguard::hook::check::CheckOutcome;
+use shiftguard::hook::runner::OUT_OF_TIME;
 use shiftguard::ports::{FunctionInvoker, HttpRequest, HttpSender};
-use shiftguard::probe_evaluation::{AttemptResult, ProbeResponse, evaluate, expected_of};
-use shiftguard::smoke_tests::{Probe, ProbeAction};
-use shiftguard::target::DeploymentTarget;
+use shiftguard::smoke::evaluation::{AttemptResult, ProbeResponse, evaluate, expected_of};
+use shiftguard::smoke::probes::{Probe, ProbeAction};
+use shiftguard::target::deployment_target::DeploymentTarget;
 use tokio::time::Instant;
 
 /// Runs every probe at once; the result has one outcome per probe, in the given order. `target`
@@ -154,8 +154,8 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
 mod tests {
     use super::*;
     use shiftguard::ports::{AwsError, HttpReply, Invocation};
-    use shiftguard::smoke_tests::parse_smoke_tests;
-    use shiftguard::target::LambdaTarget;
+    use shiftguard::smoke::probes::parse_smoke_tests;
+    use shiftguard::target::deployment_target::LambdaTarget;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -222,7 +222,7 @@ mod tests {
             &inv,
             &FixedHttp(200, ""),
             Some(&target()),
-            &[shiftguard::smoke_tests::default_lambda_probe()],
+            &[shiftguard::smoke::probes::default_lambda_probe()],
             far(),
         )
         .await;
@@ -345,7 +345,7 @@ mod tests {
             &inv,
             &FixedHttp(200, ""),
             Some(&target()),
-            &[shiftguard::smoke_tests::default_lambda_probe()],
+            &[shiftguard::smoke::probes::default_lambda_probe()],
             far(),
         )
         .await;

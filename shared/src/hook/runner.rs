@@ -15,13 +15,13 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::call_time::{self, CallTime};
-use crate::check::CheckOutcome;
-use crate::decision_record::{DecisionRecord, RECORD_KIND};
+use crate::config::env::HookSettings;
 use crate::deployment::DeploymentStatus;
-use crate::env_config::HookSettings;
+use crate::hook::check::CheckOutcome;
+use crate::hook::decision_record::{DecisionRecord, RECORD_KIND};
+use crate::hook::verdict::{Status, Verdict};
 use crate::ports::{DeploymentInfo, HookStatusReporter, ReportError};
-use crate::target::DeploymentTarget;
-use crate::verdict::{Status, Verdict};
+use crate::target::deployment_target::DeploymentTarget;
 
 /// The reason reported when the checks outlive the budget.
 pub const OUT_OF_TIME: &str = "checks did not finish in time";
@@ -620,7 +620,7 @@ mod tests {
     fn a_failure_keeps_what_the_checks_had_found_so_far() {
         let progress = Progress::default();
         assert_eq!(progress.failed("x".into()).target, None);
-        let target = DeploymentTarget::Lambda(crate::target::LambdaTarget {
+        let target = DeploymentTarget::Lambda(crate::target::deployment_target::LambdaTarget {
             function_name: "f".into(),
             alias: Some("live".into()),
             current_version: Some("1".into()),

@@ -13,7 +13,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::call_timer::CallTimer;
 use super::trust_roots::{TrustRoots, https_client};
-use crate::env_config::non_empty;
+use crate::config::env::non_empty;
 
 /// Attempts per AWS call, the first one included. The hooks bound every call by their own
 /// deadline as well, so retries never outlive the invocation.

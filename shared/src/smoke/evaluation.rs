@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::smoke_tests::Expect;
+use crate::smoke::probes::Expect;
 
 /// Probe responses are read up to this many bytes; the rest is dropped unread.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::env_config::{ConfigError, non_empty, parse_bool, parse_f64, parse_u64};
+use crate::config::env::{ConfigError, non_empty, parse_bool, parse_f64, parse_u64};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

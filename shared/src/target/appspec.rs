@@ -13,7 +13,7 @@
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::target::{DeploymentTarget, EcsTarget, LambdaTarget, function_name_of, plain_version};
+use crate::target::deployment_target::{DeploymentTarget, EcsTarget, LambdaTarget, function_name_of, plain_version};
 
 /// AppSpecs are small (CodeDeploy caps inline content far below this); anything larger is refused unread.
 pub const MAX_APPSPEC_BYTES: usize = 256 * 1024;
@@ -188,9 +188,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const LAMBDA_YAML: &str = include_str!("../tests/fixtures/appspec-lambda.yaml");
-    const LAMBDA_JSON: &str = include_str!("../tests/fixtures/appspec-lambda.json");
-    const ECS_YAML: &str = include_str!("../tests/fixtures/appspec-ecs.yaml");
+    const LAMBDA_YAML: &str = include_str!("../../tests/fixtures/appspec-lambda.yaml");
+    const LAMBDA_JSON: &str = include_str!("../../tests/fixtures/appspec-lambda.json");
+    const ECS_YAML: &str = include_str!("../../tests/fixtures/appspec-ecs.yaml");
 
     fn lambda(t: DeploymentTarget) -> LambdaTarget {
         match t {
@@ -232,7 +232,7 @@ mod tests {
     /// The Lambda AppSpec as the CodeDeploy user guide's structure page writes it, lower case.
     #[test]
     fn reads_the_lowercase_keys_of_aws_own_lambda_template() {
-        let spec = include_str!("../tests/fixtures/appspec-lambda-lowercase.yaml");
+        let spec = include_str!("../../tests/fixtures/appspec-lambda-lowercase.yaml");
         let t = lambda(parse_appspec(spec).unwrap());
         assert_eq!(t.function_name, "myLambdaFunction");
         assert_eq!(t.alias.as_deref(), Some("myLambdaFunctionAlias"));

@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn reads_the_fixture() {
         let e = parse_deployment_event(
-            serde_json::from_str(include_str!("../tests/fixtures/deployment-state-change.json")).unwrap(),
+            serde_json::from_str(include_str!("../../tests/fixtures/deployment-state-change.json")).unwrap(),
         );
         assert_eq!(
             e,

@@ -1,9 +1,15 @@
-//! Thin adapters from the ports to the AWS SDK clients. No judgement happens here.
+//! The ports implemented for the outside world: CodeDeploy, S3 (AppSpecs), Lambda, CloudWatch,
+//! Elastic Load Balancing (ECS target groups) through the AWS SDK, HTTP probes through reqwest,
+//! and the SDK's configuration. Thin: no judgement happens here. Each is tested with
+//! aws-smithy-mocks on AWS's published wire shapes.
+//!
+//! May use: `ports` and the plain types they carry, `deployment`, `call_time`.
 
 mod call_timer;
 mod cloudwatch;
 mod codedeploy;
 mod error;
+pub mod http_probe;
 mod lambda;
 mod sdk_config;
 mod target_groups;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::named_entries::{EntriesError, NamedEntries};
+use crate::config::named_entries::{EntriesError, NamedEntries};
 
 /// Upper bounds that keep one probe from eating the hook's whole hour.
 pub const MAX_ATTEMPTS: u32 = 100;
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn parses_the_documented_probe() {
-        let probes = parse_smoke_tests(include_str!("../tests/fixtures/smoke-tests.json")).unwrap();
+        let probes = parse_smoke_tests(include_str!("../../tests/fixtures/smoke-tests.json")).unwrap();
         assert_eq!(probes.len(), 2);
         let health = &probes[0];
         assert_eq!(health.name, "health");

@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode};
 
 use super::error::aws_error;
-use crate::metric_query::{MetricQuery, MetricWindow};
+use crate::gate::metric_query::{MetricQuery, MetricWindow};
 use crate::ports::{AlarmTagReader, AwsError, MetricData, MetricReadError, MetricReader};
 
 /// At most this many pages are followed; one page holds up to 100 800 datapoints.
@@ -157,7 +157,7 @@ impl AlarmTagReader for CloudWatchAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric_query::lambda_version_metric;
+    use crate::gate::metric_query::lambda_version_metric;
     use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
     use aws_sdk_cloudwatch::types::MetricDataResult;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};

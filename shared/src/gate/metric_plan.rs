@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::check::CheckOutcome;
-use crate::gate_settings::GateSettings;
-use crate::metric_checks::{MetricCheck, MetricCheckKind};
-use crate::metric_gate::{CheckValues, VersionMetrics, judge_lambda, judge_metric_check};
-use crate::metric_query::{MetricQuery, MetricRef, aggregate, lambda_version_metric};
-use crate::target::DeploymentTarget;
+use crate::gate::judgement::{CheckValues, VersionMetrics, judge_lambda, judge_metric_check};
+use crate::gate::metric_checks::{MetricCheck, MetricCheckKind};
+use crate::gate::metric_query::{MetricQuery, MetricRef, aggregate, lambda_version_metric};
+use crate::gate::settings::GateSettings;
+use crate::hook::check::CheckOutcome;
+use crate::target::deployment_target::DeploymentTarget;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum PlanError {
@@ -148,8 +148,8 @@ impl MetricPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric_checks::parse_metric_checks;
-    use crate::target::{EcsTarget, LambdaTarget};
+    use crate::gate::metric_checks::parse_metric_checks;
+    use crate::target::deployment_target::{EcsTarget, LambdaTarget};
 
     fn lambda(alias: Option<&str>, current: Option<&str>) -> DeploymentTarget {
         DeploymentTarget::Lambda(LambdaTarget {
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn metric_checks_join_the_same_call() {
-        let checks = parse_metric_checks(include_str!("../tests/fixtures/metric-checks.json")).unwrap();
+        let checks = parse_metric_checks(include_str!("../../tests/fixtures/metric-checks.json")).unwrap();
         let plan = MetricPlan::new(&lambda(Some("live"), None), &GateSettings::default(), &checks).unwrap();
         assert_eq!(ids(&plan)[3..], ["check0_num", "check0_den", "check1"]);
     }

@@ -14,14 +14,14 @@ use aws_sdk_codedeploy::types::{
 };
 
 use super::error::aws_error;
-use crate::appspec::MAX_APPSPEC_BYTES;
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
-use crate::deployment_group::GroupRef;
+use crate::hook::verdict::Status;
 use crate::ports::{
     AwsError, DeploymentControl, DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError,
     ReportError, StopOutcome,
 };
-use crate::verdict::Status;
+use crate::rollback::deployment_group::GroupRef;
+use crate::target::appspec::MAX_APPSPEC_BYTES;
 
 /// CodeDeploy behind the [`HookStatusReporter`] and [`DeploymentControl`] ports.
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::named_entries::{EntriesError, NamedEntries};
+use crate::config::named_entries::{EntriesError, NamedEntries};
 
-use crate::metric_query::{MetricRef, is_valid_stat};
+use crate::gate::metric_query::{MetricRef, is_valid_stat};
 
 pub const MAX_METRIC_CHECKS: usize = 50;
 
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn parses_the_documented_checks() {
-        let checks = parse_metric_checks(include_str!("../tests/fixtures/metric-checks.json")).unwrap();
+        let checks = parse_metric_checks(include_str!("../../tests/fixtures/metric-checks.json")).unwrap();
         assert_eq!(checks.len(), 2);
         match &checks[0].kind {
             MetricCheckKind::Ratio {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::check::CheckOutcome;
+use crate::hook::check::CheckOutcome;
 
 /// The status reported to CodeDeploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

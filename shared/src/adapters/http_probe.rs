@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::ports::{HttpReply, HttpRequest, HttpSender};
-use crate::probe_evaluation::MAX_RESPONSE_BYTES;
+use crate::smoke::evaluation::MAX_RESPONSE_BYTES;
 
 /// The client is built on the first HTTP probe: loading the TLS roots costs milliseconds of
 /// cold start that a deployment without HTTP probes (most Lambda ones) never needs.

@@ -13,7 +13,7 @@
 use aws_sdk_codedeploy::types::TargetLabel;
 
 use super::error::aws_error;
-use crate::metric_checks::TargetGroups;
+use crate::gate::metric_checks::TargetGroups;
 use crate::ports::{TargetGroupError, TargetGroupReader};
 
 /// `BatchGetDeploymentTargets` takes at most this many target ids per call.

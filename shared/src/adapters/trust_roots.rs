@@ -17,7 +17,7 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
-use crate::env_config::{non_empty, parse_bool};
+use crate::config::env::{non_empty, parse_bool};
 
 /// Amazon Root CA 1–4 and Starfield Services Root G2, as PEM.
 pub const AMAZON_TRUST_ROOTS_PEM: &str = include_str!("amazon_trust_roots.pem");

@@ -2,10 +2,10 @@
 
 use thiserror::Error;
 
-use crate::appspec::{AppSpecError, parse_appspec};
-use crate::env_config::TargetOverride;
 use crate::ports::{DeploymentInfo, DeploymentReader, LookupError};
-use crate::target::{DeploymentTarget, LambdaTarget};
+use crate::target::appspec::{AppSpecError, parse_appspec};
+use crate::target::deployment_target::{DeploymentTarget, LambdaTarget};
+use crate::target::overrides::TargetOverride;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ResolveError {
@@ -84,7 +84,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_the_target_from_the_appspec() {
-        let r = reader(include_str!("../tests/fixtures/appspec-lambda.yaml"));
+        let r = reader(include_str!("../../tests/fixtures/appspec-lambda.yaml"));
         let resolved = resolve_target(&r, "d-1", &TargetOverride::default()).await.unwrap();
         assert_eq!(resolved.target.label(), "orders-api:7");
         assert_eq!(resolved.deployment.unwrap().application, "orders");
@@ -104,7 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_partial_override_replaces_one_field() {
-        let r = reader(include_str!("../tests/fixtures/appspec-lambda.yaml"));
+        let r = reader(include_str!("../../tests/fixtures/appspec-lambda.yaml"));
         let o = TargetOverride {
             function: None,
             version: Some("9".into()),
@@ -117,7 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn lookup_and_appspec_errors_say_which() {
-        let r = reader(include_str!("../tests/fixtures/appspec-ecs.yaml"));
+        let r = reader(include_str!("../../tests/fixtures/appspec-ecs.yaml"));
         let e = resolve_target(&r, crate::fakes::UNKNOWN_DEPLOYMENT, &TargetOverride::default())
             .await
             .unwrap_err();

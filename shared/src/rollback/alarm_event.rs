@@ -129,9 +129,10 @@ mod tests {
 
     #[test]
     fn reads_a_metric_alarm_event() {
-        let e =
-            parse_alarm_event(serde_json::from_str(include_str!("../tests/fixtures/alarm-state-change.json")).unwrap())
-                .unwrap();
+        let e = parse_alarm_event(
+            serde_json::from_str(include_str!("../../tests/fixtures/alarm-state-change.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             e,
             AlarmEvent::StateChange(AlarmStateChange {

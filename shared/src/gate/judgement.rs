@@ -14,10 +14,10 @@
 
 use serde_json::json;
 
-use crate::check::CheckOutcome;
-use crate::gate_settings::{GateSettings, OnInsufficientData};
-use crate::metric_checks::{MetricCheck, MetricCheckKind};
-use crate::statistics::{rate, sanitize, two_proportion_z, wilson_lower_bound, z_one_sided};
+use crate::gate::metric_checks::{MetricCheck, MetricCheckKind};
+use crate::gate::settings::{GateSettings, OnInsufficientData};
+use crate::gate::statistics::{rate, sanitize, two_proportion_z, wilson_lower_bound, z_one_sided};
+use crate::hook::check::CheckOutcome;
 
 /// What CloudWatch said about one version over the window (`None`: no datapoints).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -321,8 +321,8 @@ pub fn judge_metric_check(check: &MetricCheck, values: CheckValues, settings: &G
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric_checks::parse_metric_checks;
-    use crate::verdict::{Status, Verdict};
+    use crate::gate::metric_checks::parse_metric_checks;
+    use crate::hook::verdict::{Status, Verdict};
     use proptest::prelude::*;
 
     fn version(v: &str, n: f64, k: f64) -> VersionMetrics {
@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn metric_checks_judge_ratios_and_thresholds() {
-        let checks = parse_metric_checks(include_str!("../tests/fixtures/metric-checks.json")).unwrap();
+        let checks = parse_metric_checks(include_str!("../../tests/fixtures/metric-checks.json")).unwrap();
         let s = defaults();
         let bad = judge_metric_check(
             &checks[0],

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use crate::call_time::CallTime;
-use crate::check::CheckOutcome;
-use crate::target::DeploymentTarget;
-use crate::verdict::Status;
+use crate::hook::check::CheckOutcome;
+use crate::hook::verdict::Status;
+use crate::target::deployment_target::DeploymentTarget;
 
 /// Marks the line so Logs Insights can find every verdict: `filter record = "shiftguard.decision"`.
 pub const RECORD_KIND: &str = "shiftguard.decision";

@@ -58,34 +58,6 @@ impl HookSettings {
     }
 }
 
-/// `TARGET_FUNCTION` / `TARGET_VERSION`: where set, they replace what the deployment says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TargetOverride {
-    pub function: Option<String>,
-    /// Already reduced to a plain version number.
-    pub version: Option<String>,
-}
-
-impl TargetOverride {
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let function = non_empty(get, "TARGET_FUNCTION").map(|f| crate::target::function_name_of(&f));
-        let version = match non_empty(get, "TARGET_VERSION") {
-            None => None,
-            Some(v) => Some(crate::target::plain_version(&v).ok_or(ConfigError::Invalid {
-                variable: "TARGET_VERSION",
-                value: v,
-                expected: "a published version number or a version ARN",
-            })?),
-        };
-        Ok(TargetOverride { function, version })
-    }
-
-    /// Both set: the deployment need not be read at all.
-    pub fn is_complete(&self) -> bool {
-        self.function.is_some() && self.version.is_some()
-    }
-}
-
 /// A variable's value, `None` when unset or blank.
 pub fn non_empty(get: &impl Fn(&str) -> Option<String>, variable: &str) -> Option<String> {
     get(variable).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
@@ -149,10 +121,6 @@ mod tests {
     #[test]
     fn defaults_when_unset() {
         assert_eq!(HookSettings::from_lookup(&env(&[])).unwrap(), HookSettings::default());
-        assert_eq!(
-            TargetOverride::from_lookup(&env(&[])).unwrap(),
-            TargetOverride::default()
-        );
     }
 
     #[test]
@@ -189,30 +157,5 @@ mod tests {
         );
         assert!(parse_f64(&get, "Z", 0.0, 100.0).is_err());
         assert_eq!(parse_f64(&get, "unset", 0.0, 100.0), Ok(None));
-    }
-
-    #[test]
-    fn target_override_accepts_arns() {
-        let t = TargetOverride::from_lookup(&env(&[
-            (
-                "TARGET_FUNCTION",
-                "arn:aws:lambda:eu-west-1:123456789012:function:orders",
-            ),
-            (
-                "TARGET_VERSION",
-                "arn:aws:lambda:eu-west-1:123456789012:function:orders:9",
-            ),
-        ]))
-        .unwrap();
-        assert_eq!(
-            t,
-            TargetOverride {
-                function: Some("orders".into()),
-                version: Some("9".into())
-            }
-        );
-        assert!(t.is_complete());
-        let e = TargetOverride::from_lookup(&env(&[("TARGET_VERSION", "live")])).unwrap_err();
-        assert!(e.to_string().starts_with("TARGET_VERSION=\"live\""), "{e}");
     }
 }

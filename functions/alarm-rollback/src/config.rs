@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use shiftguard::config::env::{ConfigError, non_empty, parse_u64};
-use shiftguard::rollback::deployment_group::{RollbackTargets, RollbackTargetsError};
-use thiserror::Error;
+use shiftguard::config::env::{ConfigError, FromEnv, non_empty, parse_u64};
+use shiftguard::rollback::deployment_group::RollbackTargets;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlarmRollbackConfig {
@@ -13,20 +12,8 @@ pub struct AlarmRollbackConfig {
     pub bake: Duration,
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum AlarmRollbackConfigError {
-    #[error(transparent)]
-    Env(#[from] ConfigError),
-    #[error(transparent)]
-    Targets(#[from] RollbackTargetsError),
-}
-
-impl AlarmRollbackConfig {
-    pub fn from_env() -> Result<Self, AlarmRollbackConfigError> {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, AlarmRollbackConfigError> {
+impl FromEnv for AlarmRollbackConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(AlarmRollbackConfig {
             targets: non_empty(get, "ROLLBACK_TARGETS")
                 .map(|j| RollbackTargets::parse(&j))
@@ -51,7 +38,8 @@ mod tests {
         assert!(e.to_string().starts_with("BAKE_MINUTES is not valid"), "{e}");
         let e = AlarmRollbackConfig::from_lookup(&|k| (k == "ROLLBACK_TARGETS").then(|| "[]".into())).unwrap_err();
         assert!(
-            e.to_string().starts_with("ROLLBACK_TARGETS is not a JSON object"),
+            e.to_string()
+                .starts_with("ROLLBACK_TARGETS is not valid: not a JSON object"),
             "{e}"
         );
     }

@@ -13,15 +13,16 @@ use shiftguard::rollback::alarm_event::{AlarmEvent, AlarmState, parse_alarm_even
 use shiftguard::rollback::deployment_group::{GROUP_TAG, parse_group_tag, union};
 use tokio::time::Instant;
 
-use crate::config::{AlarmRollbackConfig, AlarmRollbackConfigError};
+use crate::config::AlarmRollbackConfig;
 use crate::rollback::{GroupOutcome, roll_back_group};
+use shiftguard::config::env::ConfigError;
 
 pub struct Deps<C, D, T, A> {
     pub control: C,
     pub deployments: D,
     pub tags: T,
     pub aliases: A,
-    pub config: Result<AlarmRollbackConfig, AlarmRollbackConfigError>,
+    pub config: Result<AlarmRollbackConfig, ConfigError>,
 }
 
 /// What the invocation did; also the decision record.

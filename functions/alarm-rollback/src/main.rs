@@ -10,6 +10,7 @@ use shiftguard::adapters::{
     CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, LambdaAdapter, cloudwatch_client, codedeploy_client,
     lambda_client, load_sdk_config, s3_client,
 };
+use shiftguard::config::env::FromEnv;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

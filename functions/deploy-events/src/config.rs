@@ -1,6 +1,6 @@
 //! deploy-events' configuration: `METRICS_NAMESPACE`.
 
-use shiftguard::config::env::{ConfigError, non_empty};
+use shiftguard::config::env::{ConfigError, FromEnv, non_empty};
 
 pub const DEFAULT_NAMESPACE: &str = "Shiftguard/Deployments";
 
@@ -9,12 +9,8 @@ pub struct DeployEventsConfig {
     pub namespace: String,
 }
 
-impl DeployEventsConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnv for DeployEventsConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let namespace = non_empty(get, "METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
         if namespace.len() > 255 || namespace.starts_with("AWS/") || namespace.contains(':') {
             return Err(ConfigError::Unusable {

@@ -168,6 +168,7 @@ async fn measure<C: DeploymentControl>(
 mod tests {
     use super::*;
     use lambda_runtime::Context;
+    use shiftguard::config::env::FromEnv;
     use shiftguard::deployment::DeploymentStatus::{Failed, Succeeded};
     use shiftguard::fakes::{secs_ago, summary};
     use shiftguard::ports::{AwsError, DeploymentSummary, StopOutcome};

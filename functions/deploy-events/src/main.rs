@@ -6,6 +6,7 @@ mod handler;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::adapters::{CodeDeployAdapter, codedeploy_client, load_sdk_config};
+use shiftguard::config::env::FromEnv;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

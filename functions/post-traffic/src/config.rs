@@ -1,11 +1,10 @@
 //! The post-traffic hook's configuration, read once at cold start.
 //! A bad value does not stop the function: every invocation then reports `Failed` naming it.
 
-use shiftguard::config::env::{ConfigError, HookSettings, non_empty};
-use shiftguard::gate::metric_checks::{MetricCheck, MetricChecksError, parse_metric_checks};
+use shiftguard::config::env::{ConfigError, FromEnv, HookSettings, non_empty};
+use shiftguard::gate::metric_checks::{MetricCheck, parse_metric_checks};
 use shiftguard::gate::settings::GateSettings;
 use shiftguard::target::overrides::TargetOverride;
-use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PostTrafficConfig {
@@ -15,20 +14,8 @@ pub struct PostTrafficConfig {
     pub metric_checks: Vec<MetricCheck>,
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum PostTrafficConfigError {
-    #[error(transparent)]
-    Env(#[from] ConfigError),
-    #[error(transparent)]
-    MetricChecks(#[from] MetricChecksError),
-}
-
-impl PostTrafficConfig {
-    pub fn from_env() -> Result<Self, PostTrafficConfigError> {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PostTrafficConfigError> {
+impl FromEnv for PostTrafficConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
         HookSettings::from_lookup(get)?;
         Ok(PostTrafficConfig {

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::config::env::HookSettings;
+use shiftguard::config::env::{ConfigError, HookSettings};
 use shiftguard::gate::metric_checks::{uses_target_groups, with_target_groups};
 use shiftguard::gate::metric_plan::MetricPlan;
 use shiftguard::gate::metric_query::MetricWindow;
@@ -14,7 +14,7 @@ use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader, Targ
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::resolution::target_of;
 
-use crate::config::{PostTrafficConfig, PostTrafficConfigError};
+use crate::config::PostTrafficConfig;
 
 pub const SPEC: HookSpec = HookSpec {
     hook: "post-traffic",
@@ -30,7 +30,7 @@ pub struct Deps<R, D, M, T> {
     pub target_groups: T,
     /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
     pub settings: HookSettings,
-    pub config: Result<PostTrafficConfig, PostTrafficConfigError>,
+    pub config: Result<PostTrafficConfig, ConfigError>,
 }
 
 pub async fn function_handler<R, D, M, T>(
@@ -148,6 +148,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shiftguard::config::env::FromEnv;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::gate::metric_checks::TargetGroups;
     use shiftguard::gate::metric_query::MetricQuery;

@@ -8,6 +8,7 @@ use shiftguard::adapters::{
     CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, cloudwatch_client, codedeploy_client,
     elb_client, load_sdk_config, s3_client,
 };
+use shiftguard::config::env::FromEnv;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

@@ -1,10 +1,9 @@
 //! The pre-traffic hook's configuration, read once at cold start.
 //! A bad value does not stop the function: every invocation then reports `Failed` naming it.
 
-use shiftguard::config::env::{ConfigError, HookSettings, non_empty};
-use shiftguard::smoke::probes::{Probe, SmokeTestsError, parse_smoke_tests};
+use shiftguard::config::env::{ConfigError, FromEnv, HookSettings, non_empty};
+use shiftguard::smoke::probes::{Probe, parse_smoke_tests};
 use shiftguard::target::overrides::TargetOverride;
-use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreTrafficConfig {
@@ -13,20 +12,8 @@ pub struct PreTrafficConfig {
     pub probes: Option<Vec<Probe>>,
 }
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum PreTrafficConfigError {
-    #[error(transparent)]
-    Env(#[from] ConfigError),
-    #[error(transparent)]
-    SmokeTests(#[from] SmokeTestsError),
-}
-
-impl PreTrafficConfig {
-    pub fn from_env() -> Result<Self, PreTrafficConfigError> {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
-    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, PreTrafficConfigError> {
+impl FromEnv for PreTrafficConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
         HookSettings::from_lookup(get)?;
         Ok(PreTrafficConfig {

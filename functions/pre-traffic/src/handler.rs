@@ -2,14 +2,14 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::config::env::HookSettings;
+use shiftguard::config::env::{ConfigError, HookSettings};
 use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
 use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
 use shiftguard::smoke::probes::default_lambda_probe;
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::resolution::resolve_target;
 
-use crate::config::{PreTrafficConfig, PreTrafficConfigError};
+use crate::config::PreTrafficConfig;
 use crate::smoke_test_runner::run_smoke_tests;
 
 pub const SPEC: HookSpec = HookSpec {
@@ -25,7 +25,7 @@ pub struct Deps<R, D, I, H> {
     pub http: H,
     /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
     pub settings: HookSettings,
-    pub config: Result<PreTrafficConfig, PreTrafficConfigError>,
+    pub config: Result<PreTrafficConfig, ConfigError>,
 }
 
 pub async fn function_handler<R, D, I, H>(
@@ -108,6 +108,7 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
+    use shiftguard::config::env::FromEnv;
     use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
     use shiftguard::hook::verdict::Status;
     use shiftguard::ports::{AwsError, HttpReply, HttpRequest, Invocation};

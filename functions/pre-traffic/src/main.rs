@@ -9,6 +9,7 @@ use shiftguard::adapters::http_probe::ReqwestSender;
 use shiftguard::adapters::{
     CodeDeployAdapter, DeploymentLookup, LambdaAdapter, codedeploy_client, lambda_client, load_sdk_config, s3_client,
 };
+use shiftguard::config::env::FromEnv;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {

@@ -21,6 +21,20 @@ pub enum ConfigError {
     },
     #[error("{variable} is not valid: {problem}")]
     Unusable { variable: &'static str, problem: String },
+    /// `SMOKE_TESTS` or `METRIC_CHECKS`.
+    #[error(transparent)]
+    Entries(#[from] crate::config::named_entries::EntriesError),
+}
+
+/// How every function reads its configuration: once, at cold start, from its environment. A bad
+/// value does not stop the function: each invocation then fails, naming it.
+pub trait FromEnv: Sized {
+    /// Parses from `get`, a lookup tests give a map and `from_env` the process environment.
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
+    fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
 }
 
 /// The settings of the hook contract itself.

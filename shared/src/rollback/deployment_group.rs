@@ -42,12 +42,21 @@ impl GroupRef {
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum RollbackTargetsError {
-    #[error("ROLLBACK_TARGETS is not a JSON object from alarm name to a list of \"application/deployment-group\": {0}")]
+    #[error("not a JSON object from alarm name to a list of \"application/deployment-group\": {0}")]
     Syntax(String),
-    #[error("ROLLBACK_TARGETS is longer than {MAX_GROUPS_TEXT} bytes")]
+    #[error("longer than {MAX_GROUPS_TEXT} bytes")]
     TooLong,
-    #[error("ROLLBACK_TARGETS alarm `{alarm}`: {problem}")]
+    #[error("alarm `{alarm}`: {problem}")]
     Invalid { alarm: String, problem: String },
+}
+
+impl From<RollbackTargetsError> for crate::config::env::ConfigError {
+    fn from(e: RollbackTargetsError) -> Self {
+        crate::config::env::ConfigError::Unusable {
+            variable: "ROLLBACK_TARGETS",
+            problem: e.to_string(),
+        }
+    }
 }
 
 /// `ROLLBACK_TARGETS`: alarm name → the groups it rolls back.
@@ -135,8 +144,12 @@ mod tests {
     fn bad_mappings_name_the_alarm() {
         let e = RollbackTargets::parse(r#"{"a": ["no-slash"]}"#).unwrap_err();
         assert_eq!(
+            crate::config::env::ConfigError::from(e.clone()).to_string(),
+            "ROLLBACK_TARGETS is not valid: alarm `a`: `no-slash` is not `application/deployment-group`"
+        );
+        assert_eq!(
             e.to_string(),
-            "ROLLBACK_TARGETS alarm `a`: `no-slash` is not `application/deployment-group`"
+            "alarm `a`: `no-slash` is not `application/deployment-group`"
         );
         assert!(matches!(
             RollbackTargets::parse(r#"["a"]"#),

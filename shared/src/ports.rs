@@ -180,8 +180,8 @@ pub enum MetricReadError {
     TooManyPages(usize),
 }
 
-/// Lists, stops and reads the deployments of a group.
-pub trait DeploymentControl: Send + Sync {
+/// Lists and reads the deployments of a group.
+pub trait DeploymentHistory: Send + Sync {
     /// Deployment ids of `group` in any of `statuses`, created at or after `created_after` where
     /// given (`ListDeployments`, every page).
     fn list(
@@ -191,14 +191,17 @@ pub trait DeploymentControl: Send + Sync {
         created_after: Option<SystemTime>,
     ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
-    /// `StopDeployment` with `autoRollbackEnabled = true`.
-    fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, AwsError>> + Send;
-
     /// `BatchGetDeployments`, in batches as the API allows.
     fn summaries(
         &self,
         deployment_ids: &[String],
     ) -> impl Future<Output = Result<Vec<DeploymentSummary>, AwsError>> + Send;
+}
+
+/// Stops a deployment and rolls it back.
+pub trait DeploymentStopper: Send + Sync {
+    /// `StopDeployment` with `autoRollbackEnabled = true`.
+    fn stop_with_rollback(&self, deployment_id: &str) -> impl Future<Output = Result<StopOutcome, AwsError>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use shiftguard::call_time::{self, CallTime};
 use shiftguard::hook::decision_record::{RECORD_KIND, emit_line};
-use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentControl, DeploymentReader};
+use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentHistory, DeploymentReader, DeploymentStopper};
 use shiftguard::rollback::alarm_event::{AlarmEvent, AlarmState, parse_alarm_event};
 use shiftguard::rollback::deployment_group::{GROUP_TAG, parse_group_tag, union};
 use tokio::time::Instant;
@@ -60,7 +60,7 @@ pub async fn function_handler<C, D, T, A>(
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic>
 where
-    C: DeploymentControl,
+    C: DeploymentHistory + DeploymentStopper,
     D: DeploymentReader,
     T: AlarmTagReader,
     A: AliasUpdater,
@@ -189,7 +189,7 @@ mod tests {
         fails_before_stop: Option<&'static str>,
     }
 
-    impl DeploymentControl for FakeCodeDeploy {
+    impl DeploymentHistory for FakeCodeDeploy {
         async fn list(
             &self,
             g: &GroupRef,
@@ -205,6 +205,19 @@ mod tests {
                 .map(|(_, d)| d.deployment_id.clone())
                 .collect())
         }
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+            Ok(self
+                .deployments
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, d)| ids.contains(&d.deployment_id))
+                .map(|(_, d)| d.clone())
+                .collect())
+        }
+    }
+
+    impl DeploymentStopper for FakeCodeDeploy {
         async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
             self.stops.lock().unwrap().push(id.into());
             let mut all = self.deployments.lock().unwrap();
@@ -228,16 +241,6 @@ mod tests {
             } else {
                 StopOutcome::Stopped
             })
-        }
-        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
-            Ok(self
-                .deployments
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|(_, d)| ids.contains(&d.deployment_id))
-                .map(|(_, d)| d.clone())
-                .collect())
         }
     }
 

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use shiftguard::deployment::{ComputePlatform, DeploymentStatus};
-use shiftguard::ports::{AliasMove, AliasUpdater, DeploymentControl, DeploymentReader, DeploymentSummary, StopOutcome};
+use shiftguard::ports::{
+    AliasMove, AliasUpdater, DeploymentHistory, DeploymentReader, DeploymentStopper, DeploymentSummary, StopOutcome,
+};
 use shiftguard::rollback::deployment_group::GroupRef;
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::overrides::TargetOverride;
@@ -70,7 +72,7 @@ pub fn bake_candidate(history: &[DeploymentSummary], window: (SystemTime, System
 }
 
 /// The group's deployments in flight (`ListDeployments`, then `BatchGetDeployments`).
-async fn in_flight(control: &impl DeploymentControl, group: &GroupRef) -> Result<Vec<DeploymentSummary>, String> {
+async fn in_flight(control: &impl DeploymentHistory, group: &GroupRef) -> Result<Vec<DeploymentSummary>, String> {
     let ids = control
         .list(group, &DeploymentStatus::IN_FLIGHT, None)
         .await
@@ -104,7 +106,7 @@ pub async fn roll_back_group<C, D, A>(
     alarm_at: SystemTime,
 ) -> GroupOutcome
 where
-    C: DeploymentControl,
+    C: DeploymentHistory + DeploymentStopper,
     D: DeploymentReader,
     A: AliasUpdater,
 {

@@ -13,7 +13,7 @@ use shiftguard::delivery::deployment_event::{
 use shiftguard::delivery::emf::{EmfMetric, emf_document};
 use shiftguard::delivery::metrics::{deployment_duration, time_to_restore};
 use shiftguard::deployment::DeploymentStatus;
-use shiftguard::ports::DeploymentControl;
+use shiftguard::ports::DeploymentHistory;
 use shiftguard::rollback::deployment_group::GroupRef;
 
 use crate::config::DeployEventsConfig;
@@ -22,7 +22,7 @@ use crate::config::DeployEventsConfig;
 pub const HISTORY: Duration = Duration::from_secs(30 * 24 * 3600);
 
 pub struct Deps<C> {
-    pub control: C,
+    pub history: C,
     pub config: Result<DeployEventsConfig, ConfigError>,
 }
 
@@ -42,7 +42,7 @@ fn ms(d: Duration) -> f64 {
     d.as_millis() as f64
 }
 
-pub async fn function_handler<C: DeploymentControl>(
+pub async fn function_handler<C: DeploymentHistory>(
     deps: &Deps<C>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
@@ -64,7 +64,7 @@ pub async fn function_handler<C: DeploymentControl>(
         error_type: "Shiftguard.Misconfigured".into(),
         error_message: format!("deploy-events is misconfigured: {e}"),
     })?;
-    let (metrics, mut properties, problems) = measure(&deps.control, &change).await;
+    let (metrics, mut properties, problems) = measure(&deps.history, &change).await;
     properties.push(("DeploymentId", Value::from(change.deployment_id.clone())));
     properties.push(("State", Value::from(change.state.as_str())));
     if !problems.is_empty() {
@@ -94,8 +94,8 @@ pub async fn function_handler<C: DeploymentControl>(
 }
 
 /// The metrics of one state change, extra properties for the log line, and what went wrong.
-async fn measure<C: DeploymentControl>(
-    control: &C,
+async fn measure<C: DeploymentHistory>(
+    deployments: &C,
     change: &DeploymentStateChange,
 ) -> (Vec<EmfMetric>, Vec<(&'static str, Value)>, Vec<String>) {
     let mut metrics = vec![EmfMetric {
@@ -107,7 +107,7 @@ async fn measure<C: DeploymentControl>(
     if !change.is_final() {
         return (metrics, properties, problems);
     }
-    let this = match control.summaries(std::slice::from_ref(&change.deployment_id)).await {
+    let this = match deployments.summaries(std::slice::from_ref(&change.deployment_id)).await {
         Ok(mut s) if !s.is_empty() => s.remove(0),
         Ok(_) => {
             problems.push(format!("deployment {} was not found", change.deployment_id));
@@ -135,13 +135,13 @@ async fn measure<C: DeploymentControl>(
         group: change.deployment_group.clone(),
     };
     let after = this.created_at.map(|c| c - HISTORY);
-    let history = match control.list(&group, &DeploymentStatus::FINAL, after).await {
+    let history = match deployments.list(&group, &DeploymentStatus::FINAL, after).await {
         Ok(ids) => {
             let earlier: Vec<String> = ids.into_iter().filter(|id| *id != change.deployment_id).collect();
             if earlier.is_empty() {
                 Ok(Vec::new())
             } else {
-                control.summaries(&earlier).await
+                deployments.summaries(&earlier).await
             }
         }
         Err(e) => Err(e),
@@ -171,11 +171,11 @@ mod tests {
     use shiftguard::config::env::FromEnv;
     use shiftguard::deployment::DeploymentStatus::{Failed, Succeeded};
     use shiftguard::fakes::{secs_ago, summary};
-    use shiftguard::ports::{AwsError, DeploymentSummary, StopOutcome};
+    use shiftguard::ports::{AwsError, DeploymentSummary};
 
     struct History(Vec<DeploymentSummary>);
 
-    impl DeploymentControl for History {
+    impl DeploymentHistory for History {
         async fn list(
             &self,
             _g: &GroupRef,
@@ -188,9 +188,6 @@ mod tests {
                 .filter(|d| statuses.contains(&d.status))
                 .map(|d| d.deployment_id.clone())
                 .collect())
-        }
-        async fn stop_with_rollback(&self, _id: &str) -> Result<StopOutcome, AwsError> {
-            unreachable!("deploy-events never stops a deployment")
         }
         async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
             Ok(self
@@ -214,7 +211,7 @@ mod tests {
 
     fn deps(history: Vec<DeploymentSummary>) -> Deps<History> {
         Deps {
-            control: History(history),
+            history: History(history),
             config: DeployEventsConfig::from_lookup(&|_| None),
         }
     }

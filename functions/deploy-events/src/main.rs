@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let config = config::DeployEventsConfig::from_env();
     let sdk = load_sdk_config().await;
     let deps = handler::Deps {
-        control: CodeDeployAdapter::new(codedeploy_client(&sdk)),
+        history: CodeDeployAdapter::new(codedeploy_client(&sdk)),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

@@ -17,13 +17,13 @@ use super::error::aws_error;
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::hook::verdict::Status;
 use crate::ports::{
-    AwsError, DeploymentControl, DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError,
-    ReportError, StopOutcome,
+    AwsError, DeploymentHistory, DeploymentInfo, DeploymentReader, DeploymentStopper, DeploymentSummary,
+    HookStatusReporter, LookupError, ReportError, StopOutcome,
 };
 use crate::rollback::deployment_group::GroupRef;
 use crate::target::appspec::MAX_APPSPEC_BYTES;
 
-/// CodeDeploy behind the [`HookStatusReporter`] and [`DeploymentControl`] ports.
+/// CodeDeploy behind the [`HookStatusReporter`], [`DeploymentHistory`] and [`DeploymentStopper`] ports.
 #[derive(Debug, Clone)]
 pub struct CodeDeployAdapter {
     client: Client,
@@ -364,7 +364,7 @@ const BATCH: usize = 25;
 /// At most this many `ListDeployments` pages are followed.
 const MAX_PAGES: usize = 50;
 
-impl DeploymentControl for CodeDeployAdapter {
+impl DeploymentHistory for CodeDeployAdapter {
     async fn list(
         &self,
         group: &GroupRef,
@@ -401,6 +401,23 @@ impl DeploymentControl for CodeDeployAdapter {
         })
     }
 
+    async fn summaries(&self, deployment_ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+        let mut out = Vec::with_capacity(deployment_ids.len());
+        for chunk in deployment_ids.chunks(BATCH) {
+            let page = self
+                .client
+                .batch_get_deployments()
+                .set_deployment_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("BatchGetDeployments", &e))?;
+            out.extend(page.deployments_info.unwrap_or_default().iter().map(summary_of));
+        }
+        Ok(out)
+    }
+}
+
+impl DeploymentStopper for CodeDeployAdapter {
     async fn stop_with_rollback(&self, deployment_id: &str) -> Result<StopOutcome, AwsError> {
         match self
             .client
@@ -416,21 +433,6 @@ impl DeploymentControl for CodeDeployAdapter {
                 _ => Err(aws_error(format!("StopDeployment {deployment_id}"), &e)),
             },
         }
-    }
-
-    async fn summaries(&self, deployment_ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
-        let mut out = Vec::with_capacity(deployment_ids.len());
-        for chunk in deployment_ids.chunks(BATCH) {
-            let page = self
-                .client
-                .batch_get_deployments()
-                .set_deployment_ids(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| aws_error("BatchGetDeployments", &e))?;
-            out.extend(page.deployments_info.unwrap_or_default().iter().map(summary_of));
-        }
-        Ok(out)
     }
 }
 

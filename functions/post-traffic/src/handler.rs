@@ -9,7 +9,7 @@ use shiftguard::config::env::{ConfigError, HookSettings};
 use shiftguard::gate::metric_checks::{uses_target_groups, with_target_groups};
 use shiftguard::gate::metric_plan::MetricPlan;
 use shiftguard::gate::metric_query::MetricWindow;
-use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, hook_handler};
 use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader, TargetGroupReader};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::resolution::target_of;
@@ -43,16 +43,15 @@ where
     M: MetricReader,
     T: TargetGroupReader,
 {
-    run_hook(
+    hook_handler(
         &deps.reporter,
         SPEC,
         &deps.settings,
-        event.payload,
-        event.context.deadline(),
-        |ctx| evaluate(deps, ctx),
+        &deps.config,
+        event,
+        |config, ctx| evaluate(deps, config, ctx),
     )
     .await
-    .map_err(Diagnostic::from)
 }
 
 fn epoch_s(t: SystemTime) -> u64 {
@@ -61,16 +60,12 @@ fn epoch_s(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-async fn evaluate<R, D, M, T>(deps: &Deps<R, D, M, T>, ctx: CheckContext) -> Evaluation
+async fn evaluate<R, D, M, T>(deps: &Deps<R, D, M, T>, config: &PostTrafficConfig, ctx: CheckContext) -> Evaluation
 where
     D: DeploymentReader,
     M: MetricReader,
     T: TargetGroupReader,
 {
-    let config = match &deps.config {
-        Ok(c) => c,
-        Err(e) => return Evaluation::failed(format!("the hook is misconfigured: {e}")),
-    };
     // Always read the deployment: its start bounds the window, and its AppSpec names the alias.
     let deployment = match deps.deployments.deployment(&ctx.deployment_id).await {
         Ok(d) => d,

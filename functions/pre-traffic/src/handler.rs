@@ -3,7 +3,7 @@
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::config::env::{ConfigError, HookSettings};
-use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, run_hook};
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, hook_handler};
 use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
 use shiftguard::smoke::probes::default_lambda_probe;
 use shiftguard::target::deployment_target::DeploymentTarget;
@@ -38,28 +38,23 @@ where
     I: FunctionInvoker,
     H: HttpSender,
 {
-    run_hook(
+    hook_handler(
         &deps.reporter,
         SPEC,
         &deps.settings,
-        event.payload,
-        event.context.deadline(),
-        |ctx| evaluate(deps, ctx),
+        &deps.config,
+        event,
+        |config, ctx| evaluate(deps, config, ctx),
     )
     .await
-    .map_err(Diagnostic::from)
 }
 
-async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, ctx: CheckContext) -> Evaluation
+async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, config: &PreTrafficConfig, ctx: CheckContext) -> Evaluation
 where
     D: DeploymentReader,
     I: FunctionInvoker,
     H: HttpSender,
 {
-    let config = match &deps.config {
-        Ok(c) => c,
-        Err(e) => return Evaluation::failed(format!("the hook is misconfigured: {e}")),
-    };
     // Probes that name what they call (http probes, lambda probes with `function`) need nothing
     // from the AppSpec: they run even where it cannot be read, and the record says why it was not.
     let needs_target = config

@@ -15,7 +15,7 @@ use thiserror::Error;
 use tokio::time::Instant;
 
 use crate::call_time::{self, CallTime};
-use crate::config::env::HookSettings;
+use crate::config::env::{ConfigError, HookSettings};
 use crate::deployment::DeploymentStatus;
 use crate::hook::check::CheckOutcome;
 use crate::hook::decision_record::{DecisionRecord, RECORD_KIND};
@@ -206,6 +206,32 @@ pub fn parse_lifecycle_event(event: Value) -> Result<CodeDeployLifecycleEvent, H
         return Err(HookError::EmptyField("LifecycleEventHookExecutionId"));
     }
     Ok(parsed)
+}
+
+/// A hook function's whole handler: the hook contract ([`run_hook`]) around one hook's checks,
+/// which run only with a usable configuration; a bad one fails the hook with the reason.
+pub async fn hook_handler<'a, R, C, F, Fut>(
+    reporter: &R,
+    spec: HookSpec,
+    settings: &HookSettings,
+    config: &'a Result<C, ConfigError>,
+    event: lambda_runtime::LambdaEvent<Value>,
+    checks: F,
+) -> Result<HookOutcome, lambda_runtime::Diagnostic>
+where
+    R: HookStatusReporter,
+    F: FnOnce(&'a C, CheckContext) -> Fut,
+    Fut: Future<Output = Evaluation>,
+{
+    let deadline = event.context.deadline();
+    run_hook(reporter, spec, settings, event.payload, deadline, |ctx| async move {
+        match config {
+            Ok(config) => checks(config, ctx).await,
+            Err(e) => Evaluation::failed(format!("the hook is misconfigured: {e}")),
+        }
+    })
+    .await
+    .map_err(lambda_runtime::Diagnostic::from)
 }
 
 /// Runs one hook invocation: the checks within the budget, then exactly one report.

@@ -224,14 +224,22 @@ where
     Fut: Future<Output = Evaluation>,
 {
     let deadline = event.context.deadline();
-    run_hook(reporter, spec, settings, event.payload, deadline, |ctx| async move {
-        match config {
-            Ok(config) => checks(config, ctx).await,
-            Err(e) => Evaluation::failed(format!("the hook is misconfigured: {e}")),
-        }
-    })
-    .await
-    .map_err(lambda_runtime::Diagnostic::from)
+    // Boxed: the checks' future nests deep enough inside the runner's to overflow the compiler's
+    // layout query depth in the function crates.
+    let run = Box::pin(run_hook(
+        reporter,
+        spec,
+        settings,
+        event.payload,
+        deadline,
+        |ctx| async move {
+            match config {
+                Ok(config) => checks(config, ctx).await,
+                Err(e) => Evaluation::failed(format!("the hook is misconfigured: {e}")),
+            }
+        },
+    ));
+    run.await.map_err(lambda_runtime::Diagnostic::from)
 }
 
 /// Runs one hook invocation: the checks within the budget, then exactly one report.

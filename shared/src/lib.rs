@@ -2,7 +2,8 @@
 //! says what it holds and what it may use, and is the index.
 //!
 //! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`rollback`],
-//! [`delivery`], [`config`], and [`deployment`] (AWS's deployment enums as plain types).
+//! [`delivery`], [`config`], [`deployment`] (AWS's deployment enums as plain types), and
+//! [`eventbridge`] (what the two EventBridge functions share).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
 //! them; [`fakes`] are in-memory ports for the functions' tests.
 
@@ -11,6 +12,7 @@ pub mod call_time;
 pub mod config;
 pub mod delivery;
 pub mod deployment;
+pub mod eventbridge;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod gate;

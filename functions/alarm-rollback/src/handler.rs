@@ -7,9 +7,10 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
 use shiftguard::call_time::{self, CallTime};
+use shiftguard::eventbridge::{Incoming, InvocationError};
 use shiftguard::hook::decision_record::{RECORD_KIND, emit_line};
 use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentHistory, DeploymentReader, DeploymentStopper};
-use shiftguard::rollback::alarm_event::{AlarmEvent, AlarmState, parse_alarm_event};
+use shiftguard::rollback::alarm_event::{AlarmState, parse_alarm_event};
 use shiftguard::rollback::deployment_group::{GROUP_TAG, parse_group_tag, union};
 use tokio::time::Instant;
 
@@ -48,13 +49,6 @@ fn no_op(reason: String) -> Value {
     serde_json::json!({"action": "none", "reason": reason})
 }
 
-fn diagnostic(error_type: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        error_type: error_type.to_string(),
-        error_message: message,
-    }
-}
-
 pub async fn function_handler<C, D, T, A>(
     deps: &Deps<C, D, T, A>,
     event: LambdaEvent<Value>,
@@ -67,10 +61,9 @@ where
 {
     let started = Instant::now();
     let calls = call_time::Mark::now();
-    let change = match parse_alarm_event(event.payload) {
-        Ok(AlarmEvent::StateChange(c)) => c,
-        Ok(AlarmEvent::Other(what)) => return Ok(no_op(format!("{what} is not an alarm state change"))),
-        Err(e) => return Err(diagnostic("Shiftguard.InvalidEvent", e.to_string())),
+    let change = match parse_alarm_event(event.payload).map_err(InvocationError::from)? {
+        Incoming::Handled(c) => c,
+        Incoming::Other(what) => return Ok(no_op(format!("{what} is not an alarm state change"))),
     };
     if change.state != AlarmState::Alarm {
         return Ok(no_op(format!(
@@ -78,11 +71,9 @@ where
             change.alarm_name, change.state
         )));
     }
-    let config = deps.config.as_ref().map_err(|e| {
-        diagnostic(
-            "Shiftguard.Misconfigured",
-            format!("alarm-rollback is misconfigured: {e}"),
-        )
+    let config = deps.config.as_ref().map_err(|error| InvocationError::Misconfigured {
+        function: "alarm-rollback",
+        error: error.clone(),
     })?;
 
     let (mut problems, mut errors) = (Vec::new(), Vec::new());
@@ -159,7 +150,7 @@ where
     emit_line(&summary);
     if !errors.is_empty() {
         // Lambda retries the event; stops that landed answer "already completed" next time.
-        return Err(diagnostic("Shiftguard.RollbackIncomplete", errors.join("; ")));
+        return Err(InvocationError::RollbackIncomplete(errors.join("; ")).into());
     }
     Ok(serde_json::to_value(&summary).unwrap_or(Value::Null))
 }

@@ -7,12 +7,11 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::call_time;
 use shiftguard::config::env::ConfigError;
-use shiftguard::delivery::deployment_event::{
-    DeploymentEvent, DeploymentState, DeploymentStateChange, parse_deployment_event,
-};
+use shiftguard::delivery::deployment_event::{DeploymentState, DeploymentStateChange, parse_deployment_event};
 use shiftguard::delivery::emf::{EmfMetric, emf_document};
 use shiftguard::delivery::metrics::{deployment_duration, time_to_restore};
 use shiftguard::deployment::DeploymentStatus;
+use shiftguard::eventbridge::{Incoming, InvocationError};
 use shiftguard::ports::DeploymentHistory;
 use shiftguard::rollback::deployment_group::GroupRef;
 
@@ -47,22 +46,16 @@ pub async fn function_handler<C: DeploymentHistory>(
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
     let calls = call_time::Mark::now();
-    let change = match parse_deployment_event(event.payload) {
-        Ok(DeploymentEvent::StateChange(c)) => c,
-        Ok(DeploymentEvent::Other(what)) => {
+    let change = match parse_deployment_event(event.payload).map_err(InvocationError::from)? {
+        Incoming::Handled(c) => c,
+        Incoming::Other(what) => {
             tracing::info!(what, "not a deployment state change; nothing to record");
             return Ok(json!({"metrics": [], "reason": format!("{what} is not a deployment state change")}));
         }
-        Err(e) => {
-            return Err(Diagnostic {
-                error_type: "Shiftguard.InvalidEvent".into(),
-                error_message: e.to_string(),
-            });
-        }
     };
-    let config = deps.config.as_ref().map_err(|e| Diagnostic {
-        error_type: "Shiftguard.Misconfigured".into(),
-        error_message: format!("deploy-events is misconfigured: {e}"),
+    let config = deps.config.as_ref().map_err(|error| InvocationError::Misconfigured {
+        function: "deploy-events",
+        error: error.clone(),
     })?;
     let (metrics, mut properties, problems) = measure(&deps.history, &change).await;
     properties.push(("DeploymentId", Value::from(change.deployment_id.clone())));

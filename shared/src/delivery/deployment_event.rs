@@ -1,9 +1,8 @@
 //! The EventBridge `CodeDeploy Deployment State-change Notification` event.
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use crate::eventbridge::{EventError, Incoming, read_event};
 use serde::Deserialize;
 use serde_json::Value;
-use thiserror::Error;
 
 pub const DEPLOYMENT_DETAIL_TYPE: &str = "CodeDeploy Deployment State-change Notification";
 
@@ -63,20 +62,6 @@ impl DeploymentStateChange {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeploymentEvent {
-    StateChange(DeploymentStateChange),
-    Other(String),
-}
-
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum DeploymentEventError {
-    #[error("the event is not an EventBridge event: {0}")]
-    NotEventBridge(String),
-    #[error("the deployment state change lacks detail.{0}")]
-    Missing(&'static str),
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Detail {
@@ -86,22 +71,22 @@ struct Detail {
     state: Option<String>,
 }
 
-pub fn parse_deployment_event(event: Value) -> Result<DeploymentEvent, DeploymentEventError> {
-    let event: EventBridgeEvent<Value> =
-        serde_json::from_value(event).map_err(|e| DeploymentEventError::NotEventBridge(e.to_string()))?;
-    if event.detail_type != DEPLOYMENT_DETAIL_TYPE {
-        return Ok(DeploymentEvent::Other(format!(
-            "a `{}` event from {}",
-            event.detail_type, event.source
-        )));
-    }
-    let d: Detail = serde_json::from_value(event.detail).map_err(|_| DeploymentEventError::Missing("(an object)"))?;
-    let field = |v: Option<String>, name| v.filter(|s| !s.is_empty()).ok_or(DeploymentEventError::Missing(name));
-    Ok(DeploymentEvent::StateChange(DeploymentStateChange {
-        application: field(d.application, "application")?,
-        deployment_group: field(d.deployment_group, "deploymentGroup")?,
-        deployment_id: field(d.deployment_id, "deploymentId")?,
-        state: DeploymentState::parse(&field(d.state, "state")?),
+pub fn parse_deployment_event(event: Value) -> Result<Incoming<DeploymentStateChange>, EventError> {
+    let d: Detail = match read_event(event, DEPLOYMENT_DETAIL_TYPE)? {
+        Incoming::Handled((_, detail)) => detail,
+        Incoming::Other(what) => return Ok(Incoming::Other(what)),
+    };
+    let field = |v: Option<String>, field| {
+        v.filter(|s| !s.is_empty()).ok_or(EventError::Missing {
+            detail_type: DEPLOYMENT_DETAIL_TYPE,
+            field,
+        })
+    };
+    Ok(Incoming::Handled(DeploymentStateChange {
+        application: field(d.application, "detail.application")?,
+        deployment_group: field(d.deployment_group, "detail.deploymentGroup")?,
+        deployment_id: field(d.deployment_id, "detail.deploymentId")?,
+        state: DeploymentState::parse(&field(d.state, "detail.state")?),
     }))
 }
 
@@ -118,7 +103,7 @@ mod tests {
         );
         assert_eq!(
             e,
-            Ok(DeploymentEvent::StateChange(DeploymentStateChange {
+            Ok(Incoming::Handled(DeploymentStateChange {
                 application: "orders".into(),
                 deployment_group: "orders-live".into(),
                 deployment_id: "d-ABCDEF123".into(),
@@ -132,10 +117,13 @@ mod tests {
         let e = json!({"detail-type": DEPLOYMENT_DETAIL_TYPE, "source": "aws.codedeploy", "detail": {"application": "a", "deploymentGroup": "g", "state": "START"}});
         assert_eq!(
             parse_deployment_event(e),
-            Err(DeploymentEventError::Missing("deploymentId"))
+            Err(EventError::Missing {
+                detail_type: DEPLOYMENT_DETAIL_TYPE,
+                field: "detail.deploymentId"
+            })
         );
         let other = json!({"detail-type": "CodeDeploy Instance State-change Notification", "source": "aws.codedeploy", "detail": {}});
-        assert!(matches!(parse_deployment_event(other), Ok(DeploymentEvent::Other(_))));
+        assert!(matches!(parse_deployment_event(other), Ok(Incoming::Other(_))));
     }
 
     proptest! {

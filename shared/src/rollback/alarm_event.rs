@@ -2,10 +2,9 @@
 //! The detail is read leniently: metric-math and composite alarms have other configurations,
 //! so only the alarm name and states are required.
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use crate::eventbridge::{EventError, Incoming, read_event};
 use serde::Deserialize;
 use serde_json::Value;
-use thiserror::Error;
 
 pub const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
 
@@ -57,22 +56,6 @@ impl std::fmt::Display for AlarmState {
     }
 }
 
-/// What an incoming event is to the rollback function.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlarmEvent {
-    StateChange(AlarmStateChange),
-    /// Some other event; nothing to do, and why.
-    Other(String),
-}
-
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum AlarmEventError {
-    #[error("the event is not an EventBridge event: {0}")]
-    NotEventBridge(String),
-    #[error("the alarm state change lacks {0}")]
-    Missing(&'static str),
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Detail {
@@ -87,30 +70,28 @@ struct State {
     reason: Option<String>,
 }
 
-pub fn parse_alarm_event(event: Value) -> Result<AlarmEvent, AlarmEventError> {
-    let event: EventBridgeEvent<Value> =
-        serde_json::from_value(event).map_err(|e| AlarmEventError::NotEventBridge(e.to_string()))?;
-    if event.detail_type != ALARM_DETAIL_TYPE {
-        return Ok(AlarmEvent::Other(format!(
-            "a `{}` event from {}",
-            event.detail_type, event.source
-        )));
-    }
-    let detail: Detail =
-        serde_json::from_value(event.detail).map_err(|_| AlarmEventError::Missing("a detail object"))?;
+pub fn parse_alarm_event(event: Value) -> Result<Incoming<AlarmStateChange>, EventError> {
+    let (event, detail): (_, Detail) = match read_event(event, ALARM_DETAIL_TYPE)? {
+        Incoming::Handled(read) => read,
+        Incoming::Other(what) => return Ok(Incoming::Other(what)),
+    };
+    let missing = |field| EventError::Missing {
+        detail_type: ALARM_DETAIL_TYPE,
+        field,
+    };
     let alarm_name = detail
         .alarm_name
         .filter(|n| !n.is_empty())
-        .ok_or(AlarmEventError::Missing("detail.alarmName"))?;
-    let state = detail.state.ok_or(AlarmEventError::Missing("detail.state"))?;
-    Ok(AlarmEvent::StateChange(AlarmStateChange {
+        .ok_or(missing("detail.alarmName"))?;
+    let state = detail.state.ok_or(missing("detail.state"))?;
+    Ok(Incoming::Handled(AlarmStateChange {
         alarm_name,
         alarm_arn: event
             .resources
             .unwrap_or_default()
             .into_iter()
             .find(|r| r.starts_with("arn:") && r.contains(":alarm:")),
-        state: AlarmState::parse(&state.value.ok_or(AlarmEventError::Missing("detail.state.value"))?),
+        state: AlarmState::parse(&state.value.ok_or(missing("detail.state.value"))?),
         previous_state: detail
             .previous_state
             .and_then(|s| s.value)
@@ -135,7 +116,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             e,
-            AlarmEvent::StateChange(AlarmStateChange {
+            Incoming::Handled(AlarmStateChange {
                 alarm_name: "orders-error-rate".into(),
                 alarm_arn: Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-error-rate".into()),
                 state: AlarmState::Alarm,
@@ -153,26 +134,29 @@ mod tests {
             "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite"],
             "detail": {"alarmName": "composite", "state": {"value": "ALARM", "reason": "child"},
                        "configuration": {"alarmRule": "ALARM(a) OR ALARM(b)"}}});
-        assert!(matches!(parse_alarm_event(event), Ok(AlarmEvent::StateChange(c)) if c.alarm_name == "composite"));
+        assert!(matches!(parse_alarm_event(event), Ok(Incoming::Handled(c)) if c.alarm_name == "composite"));
     }
 
     #[test]
     fn other_events_are_not_errors() {
         let event = json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "detail": {}});
-        assert!(matches!(parse_alarm_event(event), Ok(AlarmEvent::Other(_))));
+        assert!(matches!(parse_alarm_event(event), Ok(Incoming::Other(_))));
     }
 
     #[test]
     fn broken_events_say_what_is_missing() {
         assert!(matches!(
             parse_alarm_event(json!({"hello": 1})),
-            Err(AlarmEventError::NotEventBridge(_))
+            Err(EventError::NotEventBridge(_))
         ));
         let no_state =
             json!({"detail-type": ALARM_DETAIL_TYPE, "source": "aws.cloudwatch", "detail": {"alarmName": "a"}});
         assert_eq!(
             parse_alarm_event(no_state),
-            Err(AlarmEventError::Missing("detail.state"))
+            Err(EventError::Missing {
+                detail_type: ALARM_DETAIL_TYPE,
+                field: "detail.state"
+            })
         );
     }
 

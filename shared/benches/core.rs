@@ -1,5 +1,5 @@
 //! The handler's own CPU time, network excluded: the pure core on realistic inputs.
-//! `make bench` runs these; figures in the README.
+//! `make bench` runs these; figures in docs/performance.md.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

@@ -1,5 +1,5 @@
 //! CloudWatch embedded metric format: metrics as structured log lines, extracted by CloudWatch
-//! Logs with no API call. Written by hand (see the README for why no crate): one document per
+//! Logs with no API call. Written by hand (no crate writes and validates it): one document per
 //! line, and a validator for the rules of the specification.
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 

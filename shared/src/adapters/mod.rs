@@ -13,7 +13,6 @@ pub mod http_probe;
 mod lambda;
 mod sdk_config;
 mod target_groups;
-mod trust_roots;
 
 pub use call_timer::CallTimer;
 pub use cloudwatch::CloudWatchAdapter;
@@ -22,4 +21,3 @@ pub use error::aws_error;
 pub use lambda::LambdaAdapter;
 pub use sdk_config::{cloudwatch_client, codedeploy_client, elb_client, lambda_client, load_sdk_config, s3_client};
 pub use target_groups::EcsTargetGroups;
-pub use trust_roots::{AMAZON_TRUST_ROOTS_PEM, TrustRoots, https_client};

@@ -1,8 +1,7 @@
 //! One SDK configuration for every client: standard retries (throttling, 5xx and transient
 //! errors, with exponential backoff and jitter) and the endpoint overrides of
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which aws-config reads itself, over the
-//! SDK's HTTPS client trusting the roots of [`TrustRoots::from_process_env`]. Every client times
-//! its calls ([`CallTimer`]).
+//! SDK's default HTTPS client and trust roots. Every client times its calls ([`CallTimer`]).
 
 use std::time::Duration;
 
@@ -12,7 +11,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::call_timer::CallTimer;
-use super::trust_roots::{TrustRoots, https_client};
 use crate::config::env::non_empty;
 
 /// Attempts per AWS call, the first one included. The hooks bound every call by their own
@@ -54,7 +52,6 @@ pub async fn load_sdk_config() -> SdkConfig {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader
-        .http_client(https_client(TrustRoots::from_process_env()))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)

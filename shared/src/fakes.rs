@@ -6,7 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::hook::verdict::Status;
-use crate::ports::{DeploymentInfo, DeploymentReader, DeploymentSummary, HookStatusReporter, LookupError, ReportError};
+use crate::ports::{
+    AwsError, DeploymentHistory, DeploymentInfo, DeploymentReader, DeploymentStopper, DeploymentSummary,
+    HookStatusReporter, LookupError, ReportError, StopOutcome,
+};
+use crate::rollback::deployment_group::GroupRef;
 
 /// An environment of `pairs`, as the `from_lookup` parsers read it.
 pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
@@ -122,6 +126,95 @@ impl DeploymentReader for FixedDeployment {
             completed_at: None,
             status: DeploymentStatus::InProgress,
             appspec: self.appspec.clone(),
+        })
+    }
+}
+
+/// An in-memory CodeDeploy for the EventBridge functions: deployments by group with their status.
+/// A stop with rollback starts CodeDeploy's rollback deployment in the group, as AWS does
+/// ("CodeDeploy rolls back deployments by redeploying a previously deployed revision [...] as a
+/// new deployment": <https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html>).
+#[derive(Debug, Default)]
+pub struct CodeDeployGroups {
+    pub deployments: Mutex<Vec<(GroupRef, DeploymentSummary)>>,
+    /// Every deployment a stop was asked for, in order.
+    pub stops: Mutex<Vec<String>>,
+    /// This deployment fails on its own just before the stop lands: CodeDeploy answers "already
+    /// completed" and starts its rollback all the same.
+    pub fails_before_stop: Option<&'static str>,
+}
+
+impl CodeDeployGroups {
+    /// `deployments`, all in `group`.
+    pub fn in_group(group: &GroupRef, deployments: Vec<DeploymentSummary>) -> Self {
+        let groups = CodeDeployGroups::default();
+        groups
+            .deployments
+            .lock()
+            .unwrap()
+            .extend(deployments.into_iter().map(|d| (group.clone(), d)));
+        groups
+    }
+}
+
+impl DeploymentHistory for CodeDeployGroups {
+    async fn list(
+        &self,
+        group: &GroupRef,
+        statuses: &[DeploymentStatus],
+        _created_after: Option<SystemTime>,
+    ) -> Result<Vec<String>, AwsError> {
+        Ok(self
+            .deployments
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(g, d)| g == group && statuses.contains(&d.status))
+            .map(|(_, d)| d.deployment_id.clone())
+            .collect())
+    }
+
+    async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+        Ok(self
+            .deployments
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, d)| ids.contains(&d.deployment_id))
+            .map(|(_, d)| d.clone())
+            .collect())
+    }
+}
+
+impl DeploymentStopper for CodeDeployGroups {
+    async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
+        self.stops.lock().unwrap().push(id.into());
+        let mut all = self.deployments.lock().unwrap();
+        let Some((group, d)) = all.iter_mut().find(|(_, d)| d.deployment_id == id) else {
+            return Err(AwsError {
+                operation: format!("StopDeployment {id}"),
+                message: "DeploymentDoesNotExistException".into(),
+                retryable: false,
+            });
+        };
+        if DeploymentStatus::FINAL.contains(&d.status) {
+            return Ok(StopOutcome::AlreadyCompleted);
+        }
+        let raced = self.fails_before_stop == Some(id);
+        d.status = if raced {
+            DeploymentStatus::Failed
+        } else {
+            DeploymentStatus::Stopped
+        };
+        let mut rollback = summary(&format!("{id}-rollback"), DeploymentStatus::InProgress, None, None);
+        rollback.creator = Creator::CodeDeployRollback;
+        rollback.rollback_of = Some(id.to_string());
+        let group = group.clone();
+        all.push((group, rollback));
+        Ok(if raced {
+            StopOutcome::AlreadyCompleted
+        } else {
+            StopOutcome::Stopped
         })
     }
 }

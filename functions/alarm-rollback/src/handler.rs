@@ -160,94 +160,12 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
-    use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
-    use shiftguard::fakes;
-    use shiftguard::ports::{AliasMove, AwsError, DeploymentInfo, DeploymentSummary, LookupError, StopOutcome};
+    use shiftguard::deployment::{Creator, DeploymentStatus};
+    use shiftguard::fakes::{self, CodeDeployGroups};
+    use shiftguard::ports::{AliasMove, AwsError};
     use shiftguard::rollback::deployment_group::{GroupRef, RollbackTargets};
     use std::sync::Mutex;
     use std::time::Duration;
-
-    /// An in-memory CodeDeploy: deployments by group with their status. A stop with rollback
-    /// starts CodeDeploy's rollback deployment in the group, as AWS does ("CodeDeploy rolls back
-    /// deployments by redeploying a previously deployed revision [...] as a new deployment":
-    /// <https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html>).
-    #[derive(Default)]
-    struct FakeCodeDeploy {
-        deployments: Mutex<Vec<(GroupRef, DeploymentSummary)>>,
-        stops: Mutex<Vec<String>>,
-        /// This deployment fails on its own just before the stop lands: CodeDeploy answers
-        /// "already completed" and starts its rollback.
-        fails_before_stop: Option<&'static str>,
-    }
-
-    impl DeploymentHistory for FakeCodeDeploy {
-        async fn list(
-            &self,
-            g: &GroupRef,
-            statuses: &[DeploymentStatus],
-            _after: Option<SystemTime>,
-        ) -> Result<Vec<String>, AwsError> {
-            Ok(self
-                .deployments
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|(dg, d)| dg == g && statuses.contains(&d.status))
-                .map(|(_, d)| d.deployment_id.clone())
-                .collect())
-        }
-        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
-            Ok(self
-                .deployments
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|(_, d)| ids.contains(&d.deployment_id))
-                .map(|(_, d)| d.clone())
-                .collect())
-        }
-    }
-
-    impl DeploymentStopper for FakeCodeDeploy {
-        async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
-            self.stops.lock().unwrap().push(id.into());
-            let mut all = self.deployments.lock().unwrap();
-            let (g, d) = &mut all.iter_mut().find(|(_, d)| d.deployment_id == id).unwrap();
-            if DeploymentStatus::FINAL.contains(&d.status) {
-                return Ok(StopOutcome::AlreadyCompleted);
-            }
-            let raced = self.fails_before_stop == Some(id);
-            d.status = if raced {
-                DeploymentStatus::Failed
-            } else {
-                DeploymentStatus::Stopped
-            };
-            let mut rollback = fakes::summary(&format!("{id}-rollback"), DeploymentStatus::InProgress, None, None);
-            rollback.creator = Creator::CodeDeployRollback;
-            rollback.rollback_of = Some(id.to_string());
-            let g = g.clone();
-            all.push((g, rollback));
-            Ok(if raced {
-                StopOutcome::AlreadyCompleted
-            } else {
-                StopOutcome::Stopped
-            })
-        }
-    }
-
-    impl DeploymentReader for FakeCodeDeploy {
-        async fn deployment(&self, _id: &str) -> Result<DeploymentInfo, LookupError> {
-            Ok(DeploymentInfo {
-                application: "orders".into(),
-                deployment_group: "live".into(),
-                compute_platform: ComputePlatform::Lambda,
-                created_at: None,
-                completed_at: None,
-                status: DeploymentStatus::Succeeded,
-                appspec: include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml").into(),
-            })
-        }
-    }
 
     struct Tags(Option<&'static str>);
 
@@ -287,8 +205,8 @@ mod tests {
         tag: Option<&'static str>,
         targets: &str,
         bake_min: u64,
-    ) -> Deps<FakeCodeDeploy, FakeCodeDeploy, Tags, Aliases> {
-        let cd = FakeCodeDeploy::default();
+    ) -> Deps<CodeDeployGroups, fakes::FixedDeployment, Tags, Aliases> {
+        let cd = CodeDeployGroups::default();
         cd.deployments.lock().unwrap().extend([
             (
                 group("orders", "live"),
@@ -305,7 +223,9 @@ mod tests {
         ]);
         Deps {
             control: cd,
-            deployments: FakeCodeDeploy::default(),
+            deployments: fakes::FixedDeployment::new(include_str!(
+                "../../../shared/tests/fixtures/appspec-lambda.yaml"
+            )),
             tags: Tags(tag),
             aliases: Aliases::default(),
             config: Ok(AlarmRollbackConfig {

@@ -163,34 +163,8 @@ mod tests {
     use lambda_runtime::Context;
     use shiftguard::config::env::FromEnv;
     use shiftguard::deployment::DeploymentStatus::{Failed, Succeeded};
-    use shiftguard::fakes::{secs_ago, summary};
-    use shiftguard::ports::{AwsError, DeploymentSummary};
-
-    struct History(Vec<DeploymentSummary>);
-
-    impl DeploymentHistory for History {
-        async fn list(
-            &self,
-            _g: &GroupRef,
-            statuses: &[DeploymentStatus],
-            _a: Option<SystemTime>,
-        ) -> Result<Vec<String>, AwsError> {
-            Ok(self
-                .0
-                .iter()
-                .filter(|d| statuses.contains(&d.status))
-                .map(|d| d.deployment_id.clone())
-                .collect())
-        }
-        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
-            Ok(self
-                .0
-                .iter()
-                .filter(|d| ids.contains(&d.deployment_id))
-                .cloned()
-                .collect())
-        }
-    }
+    use shiftguard::fakes::{CodeDeployGroups, secs_ago, summary};
+    use shiftguard::ports::DeploymentSummary;
 
     fn event(id: &str, state: &str) -> LambdaEvent<Value> {
         let mut e: Value = serde_json::from_str(include_str!(
@@ -202,9 +176,14 @@ mod tests {
         LambdaEvent::new(e, Context::default())
     }
 
-    fn deps(history: Vec<DeploymentSummary>) -> Deps<History> {
+    /// The fixture's group, `orders/orders-live`, with `history`.
+    fn deps(history: Vec<DeploymentSummary>) -> Deps<CodeDeployGroups> {
+        let group = GroupRef {
+            application: "orders".into(),
+            group: "orders-live".into(),
+        };
         Deps {
-            history: History(history),
+            history: CodeDeployGroups::in_group(&group, history),
             config: DeployEventsConfig::from_lookup(&|_| None),
         }
     }

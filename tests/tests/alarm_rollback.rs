@@ -306,6 +306,26 @@ async fn stop_with_rollback(aws: &Aws, id: &str) -> String {
     rollback
 }
 
+/// An alarm on `guarded` while `rollback`, of `creator`, is in flight: it is not stopped, and the
+/// outcome's notes say it was left to finish.
+async fn assert_rollback_left_alone(aws: &Aws, guarded: &str, rollback: &str, creator: &str) {
+    let alarm = unique("orders-5xx");
+    let targets = json!({ alarm.clone(): [guarded] }).to_string();
+    let run = alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], vec![alarm_event(&alarm, "ALARM")]).await;
+
+    let out = outcome(&run, 0);
+    assert!(
+        stops_of(rollback).await.is_empty(),
+        "the rollback deployment (creator {creator}) was stopped: {out}"
+    );
+    assert_eq!(status_of(aws, rollback).await, "InProgress");
+    let notes = notes(&out);
+    assert!(
+        notes.contains(rollback) && notes.to_lowercase().contains("rollback"),
+        "the notes say the rollback is left to finish: {out}"
+    );
+}
+
 #[tokio::test]
 async fn an_alarm_leaves_codedeploys_own_rollback_in_flight_to_finish() {
     let aws = Aws::new(LocalAws::shared()).await;
@@ -313,21 +333,7 @@ async fn an_alarm_leaves_codedeploys_own_rollback_in_flight_to_finish() {
     // CodeDeploy's own alarm (or a first alarm event) already stopped the release with rollback.
     let rollback = stop_with_rollback(&aws, &release).await;
     assert_eq!(status_of(&aws, &rollback).await, "InProgress");
-    let alarm = unique("orders-5xx");
-    let targets = json!({ alarm.clone(): [guarded] }).to_string();
-    let run = alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], vec![alarm_event(&alarm, "ALARM")]).await;
-
-    let out = outcome(&run, 0);
-    assert!(
-        stops_of(&rollback).await.is_empty(),
-        "CodeDeploy's rollback deployment (creator codeDeployRollback) was stopped: {out}"
-    );
-    assert_eq!(status_of(&aws, &rollback).await, "InProgress");
-    let notes = notes(&out);
-    assert!(
-        notes.contains(&rollback) && notes.to_lowercase().contains("rollback"),
-        "the notes say the rollback is left to finish: {out}"
-    );
+    assert_rollback_left_alone(&aws, &guarded, &rollback, "codeDeployRollback").await;
 }
 
 #[tokio::test]
@@ -338,21 +344,7 @@ async fn an_alarm_leaves_cloudformations_rollback_in_flight_to_finish() {
     LocalAws::shared()
         .set_deployment(&rollback, json!({"creator": "CloudFormationRollback"}))
         .await;
-    let alarm = unique("orders-5xx");
-    let targets = json!({ alarm.clone(): [guarded] }).to_string();
-    let run = alarm_rollback(&[("ROLLBACK_TARGETS", &targets)], vec![alarm_event(&alarm, "ALARM")]).await;
-
-    let out = outcome(&run, 0);
-    assert!(
-        stops_of(&rollback).await.is_empty(),
-        "CloudFormation's rollback deployment (creator CloudFormationRollback) was stopped: {out}"
-    );
-    assert_eq!(status_of(&aws, &rollback).await, "InProgress");
-    let notes = notes(&out);
-    assert!(
-        notes.contains(&rollback) && notes.to_lowercase().contains("rollback"),
-        "the notes say the rollback is left to finish: {out}"
-    );
+    assert_rollback_left_alone(&aws, &guarded, &rollback, "CloudFormationRollback").await;
 }
 
 /// A function at versions 1..=`versions` with alias `live` on `live`, and an application.

@@ -22,8 +22,9 @@ async fn deployment() -> (Aws, String, String) {
     (aws, function, deployment)
 }
 
-async fn post_traffic(env: &[(&str, &str)], deployment: &str) -> FunctionRun {
-    let mut all = LocalAws::shared().env();
+/// Runs post-traffic once for `deployment` against `local`, with `env` on top of its own.
+async fn post_traffic(local: &LocalAws, env: &[(&str, &str)], deployment: &str) -> FunctionRun {
+    let mut all = local.env();
     all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let events = vec![Invoke {
         event: hook_event(deployment),
@@ -32,8 +33,8 @@ async fn post_traffic(env: &[(&str, &str)], deployment: &str) -> FunctionRun {
     run_function(&binary("post-traffic"), &all, events, Duration::from_secs(60)).await
 }
 
-async fn reported(deployment: &str) -> Vec<String> {
-    LocalAws::shared()
+async fn reported(local: &LocalAws, deployment: &str) -> Vec<String> {
+    local
         .reports(deployment)
         .await
         .iter()
@@ -48,8 +49,8 @@ async fn gate(new: (f64, f64), old: Option<(f64, f64)>, env: &[(&str, &str)]) ->
     if let Some((n, k)) = old {
         put_version_traffic(&aws, &function, "live", "1", n, k).await;
     }
-    let run = post_traffic(env, &deployment).await;
-    let statuses = reported(&deployment).await;
+    let run = post_traffic(LocalAws::shared(), env, &deployment).await;
+    let statuses = reported(LocalAws::shared(), &deployment).await;
     assert_eq!(
         statuses.len(),
         1,
@@ -91,8 +92,8 @@ async fn no_traffic_passes_by_default_as_inconclusive() {
 async fn no_traffic_fails_with_on_insufficient_data_fail() {
     let (aws, _, deployment) = deployment().await;
     drop(aws);
-    let run = post_traffic(&[("ON_INSUFFICIENT_DATA", "fail")], &deployment).await;
-    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    let run = post_traffic(LocalAws::shared(), &[("ON_INSUFFICIENT_DATA", "fail")], &deployment).await;
+    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("ON_INSUFFICIENT_DATA=fail"));
 }
 
@@ -139,8 +140,13 @@ async fn p99_duration_over_the_limit_fails() {
         ("ExecutedVersion", "2"),
     ];
     put_samples(&aws, "AWS/Lambda", &dims, "Duration", &[(40.0, 95.0), (900.0, 5.0)]).await;
-    let run = post_traffic(&[("MAX_P99_MS", "500"), ("COMPARE_BASELINE", "false")], &deployment).await;
-    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    let run = post_traffic(
+        LocalAws::shared(),
+        &[("MAX_P99_MS", "500"), ("COMPARE_BASELINE", "false")],
+        &deployment,
+    )
+    .await;
+    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("Duration p99 (ms) 900 is above MAX_P99_MS (500)"));
 }
 
@@ -167,13 +173,18 @@ async fn a_metric_checks_ratio_fails_above_its_threshold() {
         "denominator": {"metric": "RequestCount", "dimensions": {"TargetGroup": target_group, "LoadBalancer": "app/web/0123456789abcdef"}},
         "max_rate": 1.0}])
     .to_string();
-    let run = post_traffic(&[("METRIC_CHECKS", &checks)], &failing).await;
-    assert_eq!(reported(&failing).await, vec!["Failed"], "{}", decision_record(&run));
+    let run = post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &checks)], &failing).await;
+    assert_eq!(
+        reported(LocalAws::shared(), &failing).await,
+        vec!["Failed"],
+        "{}",
+        decision_record(&run)
+    );
     assert!(reasons(&decision_record(&run)).contains("green-5xx: 40 HTTPCode_Target_5XX_Count in 1000 RequestCount"));
 
     let lenient = checks.replace("\"max_rate\":1.0", "\"max_rate\":10.0");
-    post_traffic(&[("METRIC_CHECKS", &lenient)], &passing).await;
-    assert_eq!(reported(&passing).await, vec!["Succeeded"]);
+    post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &lenient)], &passing).await;
+    assert_eq!(reported(LocalAws::shared(), &passing).await, vec!["Succeeded"]);
 }
 
 #[tokio::test]
@@ -193,9 +204,9 @@ async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
     let checks = json!([{"name": "extra", "namespace": "AWS/Lambda", "metric": "ConcurrentExecutions",
                          "dimensions": {"FunctionName": function}, "stat": "Maximum", "max": 100}])
     .to_string();
-    let run = post_traffic(&[("METRIC_CHECKS", &checks)], &deployment).await;
+    let run = post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &checks)], &deployment).await;
     assert_eq!(
-        reported(&deployment).await,
+        reported(LocalAws::shared(), &deployment).await,
         vec!["Succeeded"],
         "{}",
         run.stdout.join("\n")
@@ -260,8 +271,8 @@ async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
 #[tokio::test]
 async fn a_bad_threshold_fails_the_hook_naming_the_variable() {
     let (_, _, deployment) = deployment().await;
-    let run = post_traffic(&[("MAX_ERROR_RATE", "1%")], &deployment).await;
-    assert_eq!(reported(&deployment).await, vec!["Failed"]);
+    let run = post_traffic(LocalAws::shared(), &[("MAX_ERROR_RATE", "1%")], &deployment).await;
+    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("MAX_ERROR_RATE is not valid: \"1%\" is not a number"));
 }
 
@@ -276,24 +287,8 @@ async fn gate_with_fault(new: (f64, f64), old: (f64, f64), fault: Value) -> (Str
     put_version_traffic(&aws, &function, "live", "2", new.0, new.1).await;
     put_version_traffic(&aws, &function, "live", "1", old.0, old.1).await;
     local.inject_fault(fault).await;
-    let mut env = local.env();
-    env.push(("REPORT_RESERVE_MS".into(), "3000".into()));
-    let run = run_function(
-        &binary("post-traffic"),
-        &env,
-        vec![Invoke {
-            event: hook_event(&deployment),
-            timeout: Duration::from_secs(30),
-        }],
-        Duration::from_secs(60),
-    )
-    .await;
-    let statuses: Vec<String> = local
-        .reports(&deployment)
-        .await
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let run = post_traffic(&local, &[("REPORT_RESERVE_MS", "3000")], &deployment).await;
+    let statuses = reported(&local, &deployment).await;
     assert_eq!(
         statuses.len(),
         1,
@@ -356,9 +351,13 @@ async fn an_appspec_kept_in_s3_names_the_target_of_the_gate() {
     let app = application(&aws, ComputePlatform::Lambda).await;
     let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, false)).await;
     put_version_traffic(&aws, &function, "live", "2", 1000.0, 50.0).await;
-    let run = post_traffic(&[], &deployment).await;
+    let run = post_traffic(LocalAws::shared(), &[], &deployment).await;
     let record = decision_record(&run);
-    assert_eq!(reported(&deployment).await, vec!["Failed"], "{record}");
+    assert_eq!(
+        reported(LocalAws::shared(), &deployment).await,
+        vec!["Failed"],
+        "{record}"
+    );
     assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
     assert!(reasons(&record).contains("50 errors in 1000 invocations"), "{record}");
 }
@@ -441,38 +440,15 @@ async fn an_ecs_check_reads_the_replacement_target_group_which_alternates_betwee
 
     // The window covers the traffic above whichever deployment reads it (by default it would
     // start at each deployment's createTime).
-    let env: Vec<(String, String)> = local
-        .env()
-        .into_iter()
-        .chain([
-            ("METRIC_CHECKS".to_string(), checks),
-            ("WINDOW_MINUTES".to_string(), "10".to_string()),
-        ])
-        .collect();
+    let env = [("METRIC_CHECKS", checks.as_str()), ("WINDOW_MINUTES", "10")];
     let gate = |deployment: String| {
-        let env = env.clone();
         let local = &local;
         async move {
             // AfterAllowTraffic runs while the deployment is in progress (before it starts,
             // ListDeploymentTargets answers DeploymentNotStartedException).
             local.set_deployment(&deployment, json!({"status": "InProgress"})).await;
-            let run = run_function(
-                &binary("post-traffic"),
-                &env,
-                vec![Invoke {
-                    event: hook_event(&deployment),
-                    timeout: Duration::from_secs(30),
-                }],
-                Duration::from_secs(60),
-            )
-            .await;
-            let statuses: Vec<String> = local
-                .reports(&deployment)
-                .await
-                .iter()
-                .map(|r| r["status"].as_str().unwrap_or_default().to_string())
-                .collect();
-            (statuses, decision_record(&run))
+            let run = post_traffic(local, &env, &deployment).await;
+            (reported(local, &deployment).await, decision_record(&run))
         }
     };
 

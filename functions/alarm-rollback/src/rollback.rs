@@ -71,10 +71,16 @@ pub fn bake_candidate(history: &[DeploymentSummary], window: (SystemTime, System
     }
 }
 
-/// The group's deployments in flight (`ListDeployments`, then `BatchGetDeployments`).
-async fn in_flight(control: &impl DeploymentHistory, group: &GroupRef) -> Result<Vec<DeploymentSummary>, String> {
+/// The group's deployments in any of `statuses`, created at or after `created_after` where given
+/// (`ListDeployments`, then `BatchGetDeployments`).
+async fn deployments_of(
+    control: &impl DeploymentHistory,
+    group: &GroupRef,
+    statuses: &[DeploymentStatus],
+    created_after: Option<SystemTime>,
+) -> Result<Vec<DeploymentSummary>, String> {
     let ids = control
-        .list(group, &DeploymentStatus::IN_FLIGHT, None)
+        .list(group, statuses, created_after)
         .await
         .map_err(|e| e.to_string())?;
     if ids.is_empty() {
@@ -114,7 +120,7 @@ where
         group: group.to_string(),
         ..GroupOutcome::default()
     };
-    let listed = match in_flight(control, group).await {
+    let listed = match deployments_of(control, group, &DeploymentStatus::IN_FLIGHT, None).await {
         Ok(deployments) => deployments,
         Err(e) => {
             out.errors.push(e);
@@ -144,7 +150,7 @@ where
     // A deployment that completed between the listing and its stop may have failed and started
     // CodeDeploy's rollback, which the first listing could not show: look again.
     if !out.already_completed.is_empty() {
-        match in_flight(control, group).await {
+        match deployments_of(control, group, &DeploymentStatus::IN_FLIGHT, None).await {
             Ok(now) if now.is_empty() => {}
             Ok(now) => {
                 out.notes
@@ -164,20 +170,17 @@ where
     // The window ends when the alarm fired, not when this event is handled: a retried or late
     // event never takes a release that succeeded after the alarm for the one it is about.
     let since = alarm_at - bake;
-    let history = match control
-        .list(group, &[DeploymentStatus::Succeeded], Some(since - CREATION_LOOKBACK))
-        .await
+    let history = match deployments_of(
+        control,
+        group,
+        &[DeploymentStatus::Succeeded],
+        Some(since - CREATION_LOOKBACK),
+    )
+    .await
     {
-        Ok(ids) if ids.is_empty() => Vec::new(),
-        Ok(ids) => match control.summaries(&ids).await {
-            Ok(s) => s,
-            Err(e) => {
-                out.errors.push(e.to_string());
-                return out;
-            }
-        },
+        Ok(history) => history,
         Err(e) => {
-            out.errors.push(e.to_string());
+            out.errors.push(e);
             return out;
         }
     };

@@ -84,13 +84,13 @@ test: fmt clippy lint venv bins
 	$(CARGO) test --workspace
 	$(MAKE) build
 
-# Cold start, warm path, peak RSS and AWS calls of each function against the floor (release
-# builds for this machine), then the pure core's own CPU time and the SDK's per call (criterion),
-# then the arm64 sizes where `make build` has run.
+# Cold start, warm path, peak RSS and AWS calls of each function beside the floor and the seed's
+# Python hooks (release builds for this machine), then the pure core's own time (criterion), then
+# the arm64 sizes where `make build` has run.
 bench: venv
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) run --release --quiet -p shiftguard-e2e --bin bench
-	$(CARGO) bench -p shiftguard --bench core --bench sdk_calls
+	$(CARGO) bench -p shiftguard --bench core
 	@if [ -d .aws-sam/build ]; then $(SAM_VENV)/bin/python tools/check_bootstraps.py; else echo "arm64 sizes: run make build first"; fi
 
 demo: venv bins

@@ -8,7 +8,6 @@
 //! them; [`fakes`] are in-memory ports for the functions' tests.
 
 pub mod adapters;
-pub mod call_time;
 pub mod config;
 pub mod delivery;
 pub mod deployment;

@@ -7,7 +7,6 @@ pub mod fault_proxy;
 pub mod http_server;
 pub mod local_aws;
 pub mod rehearsal;
-pub mod round_trip_proxy;
 pub mod runtime_api;
 pub mod scenario;
 pub mod traffic_shift;

@@ -134,6 +134,16 @@ impl LocalAws {
         self.view("calls").await
     }
 
+    /// The operations whose request named this deployment (`deploymentId`), in order.
+    pub async fn operations_on(&self, deployment_id: &str) -> Vec<String> {
+        self.calls()
+            .await
+            .iter()
+            .filter(|c| c["deploymentId"] == deployment_id)
+            .map(|c| c["operation"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Deployments stopped through StopDeployment, in order.
     pub async fn stops(&self) -> Vec<Value> {
         self.view("stops").await

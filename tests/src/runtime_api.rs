@@ -11,7 +11,7 @@ use hyper::Method;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::http_server::{reply, serve};
 
@@ -31,9 +31,6 @@ pub struct InvocationResult {
     pub started: SystemTime,
     pub deadline: SystemTime,
     pub finished: SystemTime,
-    /// The CPU time the process had used when its answer arrived (all its threads, user and
-    /// kernel), where /proc tells. Time spent waiting (on AWS, on the Runtime API) is not in it.
-    pub cpu: Option<Duration>,
 }
 
 /// Everything a run produced.
@@ -78,21 +75,19 @@ struct State {
     started: Vec<(String, SystemTime, SystemTime)>,
 }
 
-/// An answer as it reached the stand-in, stamped with the time and the process's CPU time.
+/// An answer as it reached the stand-in, stamped with the time.
 struct Answer {
     id: String,
     outcome: Result<Value, Value>,
     finished: SystemTime,
-    cpu: Option<Duration>,
 }
 
 impl Answer {
-    fn new(id: &str, outcome: Result<Value, Value>, cpu: Option<Duration>) -> Self {
+    fn new(id: &str, outcome: Result<Value, Value>) -> Self {
         Answer {
             id: id.to_string(),
             outcome,
             finished: SystemTime::now(),
-            cpu,
         }
     }
 }
@@ -124,17 +119,11 @@ pub async fn run_function(
     }));
     let (tx, mut rx) = mpsc::unbounded_channel::<Answer>();
     let handler_state = state.clone();
-    // The process, once started: an answer is stamped with its CPU time before it is
-    // acknowledged, while the process waits for the acknowledgement. Nothing is answered before
-    // the pid is known, so every answer can be stamped.
-    let (pid_tx, pid_rx) = watch::channel(None::<u32>);
     let server = serve(Arc::new(move |parts, body| {
         let state = handler_state.clone();
         let tx = tx.clone();
-        let mut pid = pid_rx.clone();
         Box::pin(async move {
             let path = parts.uri.path().to_string();
-            let known = pid.wait_for(Option::is_some).await.ok().and_then(|p| *p);
             if parts.method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
                 let next = state.lock().unwrap().queue.pop_front();
                 let Some(p) = next else {
@@ -157,19 +146,17 @@ pub async fn run_function(
                     .body(http_body_util::Full::new(serde_json::to_vec(&p.event).unwrap().into()))
                     .unwrap();
             }
-            // Read only for answers: the stand-in's own work must not delay handing out events.
-            let cpu = known.and_then(read_cpu_time);
             let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") {
                 if let Some(id) = rest.strip_suffix("/response") {
-                    let _ = tx.send(Answer::new(id, Ok(parsed), cpu));
+                    let _ = tx.send(Answer::new(id, Ok(parsed)));
                 } else if let Some(id) = rest.strip_suffix("/error") {
-                    let _ = tx.send(Answer::new(id, Err(parsed), cpu));
+                    let _ = tx.send(Answer::new(id, Err(parsed)));
                 }
                 return reply(202, "{}");
             }
             if path == "/2018-06-01/runtime/init/error" {
-                let _ = tx.send(Answer::new("init", Err(parsed), cpu));
+                let _ = tx.send(Answer::new("init", Err(parsed)));
                 return reply(202, "{}");
             }
             reply(404, "unknown Runtime API path")
@@ -188,7 +175,6 @@ pub async fn run_function(
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
-    pid_tx.send_replace(child.id());
     let stdout = collect_lines(child.stdout.take().expect("piped stdout"));
     let stderr = collect_lines(child.stderr.take().expect("piped stderr"));
 
@@ -224,7 +210,6 @@ pub async fn run_function(
                 started: *s,
                 deadline: *d,
                 finished: answer.finished,
-                cpu: answer.cpu,
             })
         })
         .collect();
@@ -242,22 +227,6 @@ fn read_peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The CPU time a process has used so far, user and kernel, summed over its threads: the
-/// scheduler's own account in nanoseconds (`/proc/<pid>/task/<tid>/schedstat`), finer than the
-/// clock ticks of `stat`. A thread that already ended is not counted (the functions run on one
-/// thread; tokio keeps its blocking threads alive for ten seconds), nor one that ends while it
-/// is read. `None` where /proc does not tell, or tells nothing (a kernel without sched_info
-/// reports zeros).
-fn read_cpu_time(pid: u32) -> Option<Duration> {
-    let nanos: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-        .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
-        .filter_map(|schedstat| schedstat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
-    (nanos > 0).then(|| Duration::from_nanos(nanos))
 }
 
 fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R) -> tokio::task::JoinHandle<Vec<String>> {

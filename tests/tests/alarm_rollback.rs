@@ -84,9 +84,6 @@ async fn an_alarm_stops_the_guarded_in_flight_deployment_with_rollback_and_nothi
         .find(|l| l["record"] == "shiftguard.decision")
         .expect("a decision record");
     assert_eq!(record["groups"][0]["stopped"], json!([in_flight]));
-    // At least the alarm's tags, the group's in-flight deployments and the stop, timed.
-    let calls = record["aws"]["calls"].as_u64().unwrap_or(0);
-    assert!(calls >= 3 && record["aws"]["ms"].as_f64() > Some(0.0), "{record}");
 }
 
 #[tokio::test]

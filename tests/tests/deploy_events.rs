@@ -142,11 +142,4 @@ async fn a_start_is_only_counted_and_a_custom_namespace_is_used() {
     validate_emf(&doc).unwrap();
     assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Team/Releases");
     assert_eq!(metric_names(&doc), vec!["DeploymentStart"]);
-
-    // The stand-in stamps the answer with the process's CPU time (what `make bench` reports):
-    // some, and on one thread no more than the time since the process started.
-    let result = run.only();
-    let cpu = result.cpu.expect("the CPU time at the answer");
-    let wall = result.finished.duration_since(run.spawned).unwrap();
-    assert!(cpu > Duration::ZERO && cpu <= wall, "cpu {cpu:?}, wall {wall:?}");
 }

@@ -72,22 +72,11 @@ async fn a_healthy_new_version_is_reported_succeeded() {
     assert_eq!(record["checks"][0]["measured"]["status"], 200);
     assert_eq!(record["checks"][0]["expected"]["status"], "2xx");
     assert_eq!(record["verdict"], "Succeeded");
-    // GetDeployment, GetApplicationRevision and the probe's Invoke came before the verdict (the
-    // report after it), each timed by the function, within the time the verdict took.
-    let aws = &record["aws"];
-    assert_eq!(aws["calls"], 3, "{aws}");
-    let (total, round_trips, elapsed) = (
-        aws["ms"].as_f64().unwrap(),
-        aws["round_trip_ms"].as_f64().unwrap(),
-        record["elapsed_ms"].as_f64().unwrap(),
+    // Of the calls on this deployment, one read and one report.
+    assert_eq!(
+        LocalAws::shared().operations_on(&deployment).await,
+        ["GetDeployment", "PutLifecycleEventHookExecutionStatus"]
     );
-    assert!(
-        0.0 < round_trips && round_trips <= total && total <= elapsed + 1.0,
-        "{record}"
-    );
-    // The invocation's answer counts the report too.
-    let answer = run.only().outcome.clone().unwrap();
-    assert_eq!(answer["aws"]["calls"], 4, "{answer}");
 }
 
 #[tokio::test]

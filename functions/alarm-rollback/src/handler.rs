@@ -6,7 +6,6 @@ use std::time::SystemTime;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use shiftguard::call_time::{self, CallTime};
 use shiftguard::eventbridge::{Incoming, InvocationError};
 use shiftguard::hook::decision_record::{RECORD_KIND, emit_line};
 use shiftguard::ports::{AlarmTagReader, AliasUpdater, DeploymentHistory, DeploymentReader, DeploymentStopper};
@@ -40,8 +39,6 @@ pub struct RollbackSummary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     pub elapsed_ms: u64,
-    /// The AWS calls made and the time they took, summed over the calls.
-    pub aws: CallTime,
 }
 
 fn no_op(reason: String) -> Value {
@@ -60,7 +57,6 @@ where
     A: AliasUpdater,
 {
     let started = Instant::now();
-    let calls = call_time::Mark::now();
     let change = match parse_alarm_event(event.payload).map_err(InvocationError::from)? {
         Incoming::Handled(c) => c,
         Incoming::Other(what) => return Ok(no_op(format!("{what} is not an alarm state change"))),
@@ -145,7 +141,6 @@ where
         groups: outcomes,
         problems,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        aws: calls.since(),
     };
     emit_line(&summary);
     if !errors.is_empty() {

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::call_time;
 use shiftguard::config::env::ConfigError;
 use shiftguard::delivery::deployment_event::{DeploymentState, DeploymentStateChange, parse_deployment_event};
 use shiftguard::delivery::emf::{EmfMetric, emf_document};
@@ -45,7 +44,6 @@ pub async fn function_handler<C: DeploymentHistory>(
     deps: &Deps<C>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
-    let calls = call_time::Mark::now();
     let change = match parse_deployment_event(event.payload).map_err(InvocationError::from)? {
         Incoming::Handled(c) => c,
         Incoming::Other(what) => {
@@ -82,7 +80,6 @@ pub async fn function_handler<C: DeploymentHistory>(
     Ok(json!({
         "metrics": metrics.iter().map(|m| json!({"name": m.name, "value": m.value, "unit": m.unit})).collect::<Vec<_>>(),
         "problems": problems,
-        "aws": calls.since(),
     }))
 }
 

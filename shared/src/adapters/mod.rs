@@ -3,9 +3,8 @@
 //! and the SDK's configuration. Thin: no judgement happens here. Each is tested with
 //! aws-smithy-mocks on AWS's published wire shapes.
 //!
-//! May use: `ports` and the plain types they carry, `deployment`, `call_time`.
+//! May use: `ports` and the plain types they carry, `deployment`.
 
-mod call_timer;
 mod cloudwatch;
 mod codedeploy;
 mod error;
@@ -14,7 +13,6 @@ mod lambda;
 mod sdk_config;
 mod target_groups;
 
-pub use call_timer::CallTimer;
 pub use cloudwatch::CloudWatchAdapter;
 pub use codedeploy::{CodeDeployAdapter, DeploymentLookup};
 pub use error::aws_error;

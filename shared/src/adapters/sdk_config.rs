@@ -1,7 +1,7 @@
 //! One SDK configuration for every client: standard retries (throttling, 5xx and transient
 //! errors, with exponential backoff and jitter) and the endpoint overrides of
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which aws-config reads itself, over the
-//! SDK's default HTTPS client and trust roots. Every client times its calls ([`CallTimer`]).
+//! SDK's default HTTPS client and trust roots.
 
 use std::time::Duration;
 
@@ -10,7 +10,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use super::call_timer::CallTimer;
 use crate::config::env::non_empty;
 
 /// Attempts per AWS call, the first one included. The hooks bound every call by their own
@@ -79,7 +78,6 @@ pub fn codedeploy_client(sdk: &SdkConfig) -> aws_sdk_codedeploy::Client {
     aws_sdk_codedeploy::Client::from_conf(
         aws_sdk_codedeploy::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
-            .interceptor(CallTimer)
             .build(),
     )
 }
@@ -89,7 +87,6 @@ pub fn cloudwatch_client(sdk: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
-            .interceptor(CallTimer)
             .build(),
     )
 }
@@ -102,7 +99,6 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
         aws_sdk_s3::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
             .force_path_style(sdk.endpoint_url().is_some())
-            .interceptor(CallTimer)
             .build(),
     )
 }
@@ -112,24 +108,18 @@ pub fn elb_client(sdk: &SdkConfig) -> aws_sdk_elasticloadbalancingv2::Client {
     aws_sdk_elasticloadbalancingv2::Client::from_conf(
         aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
             .timeout_config(control_plane_timeouts())
-            .interceptor(CallTimer)
             .build(),
     )
 }
 
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
-    aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(sdk)
-            .interceptor(CallTimer)
-            .build(),
-    )
+    aws_sdk_lambda::Client::from_conf(aws_sdk_lambda::config::Builder::from(sdk).build())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call_time;
     use crate::fakes::env;
     use aws_config::Region;
     use aws_sdk_codedeploy::config::Credentials;
@@ -142,22 +132,34 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// An endpoint that answers after `delay`: 503 to the first `failures` requests, then `{}`.
+    /// An endpoint that answers each request after the next of `delays` (the last one repeats):
+    /// 503 to the first `failures` requests, then `{}`.
     #[derive(Debug, Clone)]
-    struct SlowEndpoint {
-        delay: Duration,
+    struct Endpoint {
+        delays: Vec<Duration>,
         failures: usize,
         seen: Arc<AtomicUsize>,
     }
 
-    impl HttpConnector for SlowEndpoint {
+    impl Endpoint {
+        fn new(delays: &[u64], failures: usize) -> Self {
+            Endpoint {
+                delays: delays.iter().map(|s| Duration::from_secs(*s)).collect(),
+                failures,
+                seen: Arc::default(),
+            }
+        }
+
+        fn requests(&self) -> usize {
+            self.seen.load(Ordering::SeqCst)
+        }
+    }
+
+    impl HttpConnector for Endpoint {
         fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
-            let status = if self.seen.fetch_add(1, Ordering::SeqCst) < self.failures {
-                503
-            } else {
-                200
-            };
-            let delay = self.delay;
+            let n = self.seen.fetch_add(1, Ordering::SeqCst);
+            let status: u16 = if n < self.failures { 503 } else { 200 };
+            let delay = self.delays[n.min(self.delays.len() - 1)];
             HttpConnectorFuture::new(async move {
                 tokio::time::sleep(delay).await;
                 Ok(HttpResponse::new(status.try_into().unwrap(), SdkBody::from("{}")))
@@ -165,20 +167,20 @@ mod tests {
         }
     }
 
-    impl HttpClient for SlowEndpoint {
+    impl HttpClient for Endpoint {
         fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
             SharedHttpConnector::new(self.clone())
         }
     }
 
-    fn sdk_over(endpoint: SlowEndpoint) -> SdkConfig {
+    fn sdk_over(endpoint: &Endpoint) -> SdkConfig {
         SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
             .credentials_provider(aws_sdk_codedeploy::config::SharedCredentialsProvider::new(
                 Credentials::for_tests(),
             ))
-            .http_client(SharedHttpClient::new(endpoint))
+            .http_client(SharedHttpClient::new(endpoint.clone()))
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(3)
@@ -187,79 +189,57 @@ mod tests {
             .build()
     }
 
-    #[tokio::test]
-    async fn every_client_times_its_calls_and_each_attempts_round_trip() {
-        let delay = Duration::from_millis(20);
-        let endpoint = |failures| SlowEndpoint {
-            delay,
-            failures,
-            seen: Arc::default(),
-        };
-        // The tally is the process's: calls of other tests may land in it too, so only what
-        // these calls add at the least is sure.
-        let mark = call_time::Mark::now();
-        codedeploy_client(&sdk_over(endpoint(0)))
-            .get_deployment()
-            .deployment_id("d-1")
-            .send()
-            .await
-            .unwrap();
-        let one = mark.since();
+    async fn get_deployment(client: aws_sdk_codedeploy::Client) -> bool {
+        client.get_deployment().deployment_id("d-1").send().await.is_ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_control_plane_attempt_that_hangs_is_cut_and_retried() {
+        let hangs_once = Endpoint::new(&[3600, 0], 0);
+        let started = tokio::time::Instant::now();
+        assert!(get_deployment(codedeploy_client(&sdk_over(&hangs_once))).await);
+        assert_eq!(hangs_once.requests(), 2);
+        let took = started.elapsed();
         assert!(
-            one.calls >= 1 && one.round_trips >= delay && one.total >= one.round_trips,
-            "{one:?}"
+            took >= CONTROL_PLANE_ATTEMPT_TIMEOUT && took < CONTROL_PLANE_ATTEMPT_TIMEOUT + Duration::from_secs(1),
+            "{took:?}"
         );
 
-        // Two 503s retried: one call, three round trips.
-        let mark = call_time::Mark::now();
-        let flaky = endpoint(2);
-        codedeploy_client(&sdk_over(flaky.clone()))
-            .get_deployment()
-            .deployment_id("d-1")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(flaky.seen.load(Ordering::SeqCst), 3);
-        let retried = mark.since();
-        assert!(
-            retried.calls >= 1 && retried.round_trips >= 3 * delay && retried.total >= retried.round_trips,
-            "{retried:?}"
-        );
-
-        // A call whose future is dropped (a probe's timeout) still counts what it took.
-        let mark = call_time::Mark::now();
-        let slow = SlowEndpoint {
-            delay: Duration::from_secs(5),
-            ..endpoint(0)
-        };
-        let send = codedeploy_client(&sdk_over(slow))
-            .get_deployment()
-            .deployment_id("d-1")
-            .send();
-        assert!(tokio::time::timeout(delay, send).await.is_err());
-        let cut = mark.since();
-        // The call lasted until it was dropped; its attempt's round trip began after the request
-        // was built, so under load it can be shorter than `delay`, never zero.
-        assert!(
-            cut.calls >= 1 && cut.total >= delay && cut.round_trips > Duration::ZERO,
-            "{cut:?}"
-        );
-
-        // `{}` is no valid answer to these two: a call that fails counts all the same.
-        let mark = call_time::Mark::now();
-        let _ = cloudwatch_client(&sdk_over(endpoint(0)))
+        // CloudWatch the same: `{}` is no valid answer to ListTagsForResource, but two requests
+        // were made, the first cut at the attempt timeout.
+        let hangs_once = Endpoint::new(&[3600, 0], 0);
+        let _ = cloudwatch_client(&sdk_over(&hangs_once))
             .list_tags_for_resource()
             .resource_arn("arn")
             .send()
             .await;
-        let _ = lambda_client(&sdk_over(endpoint(0)))
+        assert_eq!(hangs_once.requests(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_errors_are_retried_with_the_configured_attempts() {
+        let flaky = Endpoint::new(&[0], 2);
+        assert!(get_deployment(codedeploy_client(&sdk_over(&flaky))).await);
+        assert_eq!(flaky.requests(), 3);
+
+        let down = Endpoint::new(&[0], usize::MAX);
+        assert!(!get_deployment(codedeploy_client(&sdk_over(&down))).await);
+        assert_eq!(down.requests(), 3, "max attempts, the first one included");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lambda_invocation_is_not_cut_by_the_control_plane_timeout() {
+        // A probe's own `timeout_ms` and the hook's budget bound an invocation, not the client.
+        let slow = Endpoint::new(&[10], 0);
+        let started = tokio::time::Instant::now();
+        let _ = lambda_client(&sdk_over(&slow))
             .get_alias()
             .function_name("f")
             .name("live")
             .send()
             .await;
-        let both = mark.since();
-        assert!(both.calls >= 2 && both.round_trips >= 2 * delay, "{both:?}");
+        assert_eq!(slow.requests(), 1);
+        assert!(started.elapsed() >= Duration::from_secs(10));
     }
 
     #[test]

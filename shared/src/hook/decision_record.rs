@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::call_time::CallTime;
 use crate::hook::check::CheckOutcome;
 use crate::hook::verdict::Status;
 use crate::target::deployment_target::DeploymentTarget;
@@ -32,10 +31,6 @@ pub struct DecisionRecord {
     /// What is reported to CodeDeploy: the verdict, or `Succeeded` in a dry run.
     pub reported: Status,
     pub elapsed_ms: u64,
-    /// The AWS calls made to reach the verdict (the report comes after the record) and the
-    /// time they took, summed over the calls (probes that ran together can add up to more than
-    /// `elapsed_ms`).
-    pub aws: CallTime,
 }
 
 impl DecisionRecord {

@@ -3,7 +3,7 @@
 //! check, the verdict, and the decision record.
 //!
 //! May use: `target` (the record names the target), `config` (the hook settings), `ports`,
-//! `deployment`, `call_time`. Nothing of AWS's SDK.
+//! `deployment`. Nothing of AWS's SDK.
 
 pub mod check;
 pub mod decision_record;

@@ -14,7 +14,6 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::time::Instant;
 
-use crate::call_time::{self, CallTime};
 use crate::config::env::{ConfigError, HookSettings};
 use crate::deployment::DeploymentStatus;
 use crate::hook::check::CheckOutcome;
@@ -181,8 +180,6 @@ pub struct HookOutcome {
     /// CodeDeploy refused the status for good, and why (see [`ReportError::Rejected`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
-    /// The invocation's AWS calls, the report included.
-    pub aws: CallTime,
 }
 
 /// Reads the two ids out of a raw event, naming the field that is missing or empty.
@@ -257,7 +254,6 @@ where
     Fut: Future<Output = Evaluation>,
 {
     let started = Instant::now();
-    let calls = call_time::Mark::now();
     let event = parse_lifecycle_event(event)?;
     let deployment_id = event.deployment_id.clone();
     let until_deadline = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
@@ -314,7 +310,6 @@ where
         dry_run: settings.dry_run,
         reported,
         elapsed_ms: started.elapsed().as_millis() as u64,
-        aws: calls.since(),
     }
     .emit();
 
@@ -328,7 +323,6 @@ where
         duplicate: false,
         deployment_ended: None,
         rejected: None,
-        aws: calls.since(),
     };
     match reported_in_time {
         Ok(Ok(())) => {

@@ -1,18 +1,16 @@
-//! `make bench`: cold start to reported status, warm per-event time, peak RSS and AWS calls per
-//! verdict of each function, against the floor (an empty `lambda_runtime` function built with the
-//! same profile and runtime flavour), all under the Runtime API stand-in with AWS served locally.
-//! AWS round trips are timed twice: at a proxy in front of the stand-in, and by the function
-//! itself (the `aws` timing of its answer), which adds the loopback hops between the processes.
-//! Prints a Markdown table. Run from a release build:
-//! `cargo run --release -p shiftguard-e2e --bin bench`.
+//! `make bench`: each function's cold start to its answer, warm time per event, peak RSS and AWS
+//! calls per event, beside the floor (an empty `lambda_runtime` function built the same way) and
+//! the seed's two Python hooks (`tests/bench/seed_hooks.py` under AWS's runtime interface
+//! client), all under the Runtime API stand-in with AWS served locally. Prints a Markdown table.
+//! Run from a release build: `cargo run --release -p shiftguard-e2e --bin bench`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shiftguard_e2e::binaries::binary;
+use shiftguard_e2e::binaries::{binary, workspace_root};
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::round_trip_proxy::RoundTripProxy;
-use shiftguard_e2e::runtime_api::{FunctionRun, InvocationResult, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
 use shiftguard_e2e::scenario::{
     Aws, alarm_event, application, deployment_event, deployment_in, hook_event, lambda_appspec, lambda_deployment,
     put_version_traffic, python_function, unique,
@@ -23,69 +21,20 @@ const WARM_EVENTS: usize = 100;
 const HEALTHY: &str = "def handler(event, context):\n    return {'statusCode': 200}\n";
 
 struct Subject {
-    /// The binary.
-    name: &'static str,
-    /// The row of the table.
     label: &'static str,
+    program: PathBuf,
     env: Vec<(String, String)>,
     /// A fresh event for each invocation.
     event: Box<dyn Fn() -> Value>,
 }
 
-/// NaN when any value is missing (NaN).
 fn median(mut v: Vec<f64>) -> f64 {
-    if v.iter().any(|x| x.is_nan()) {
-        return f64::NAN;
-    }
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// The SDK's own time per AWS call in a run, from the `aws` timing of its decision records
-/// (skipping the first `skip`): each call's time less its round trips on the wire.
-fn sdk_ms_per_call(run: &FunctionRun, skip: usize) -> Option<f64> {
-    let (calls, sdk) = run
-        .json_lines()
-        .iter()
-        .filter(|l| l["record"] == "shiftguard.decision")
-        .skip(skip)
-        .filter_map(|l| {
-            let aws = &l["aws"];
-            Some((
-                aws["calls"].as_f64()?,
-                aws["ms"].as_f64()? - aws["round_trip_ms"].as_f64()?,
-            ))
-        })
-        .fold((0.0, 0.0), |(c, t), (calls, sdk)| (c + calls, t + sdk));
-    (calls > 0.0).then(|| sdk / calls)
-}
-
-/// The invocation's round trips on the wire as the function itself timed them (the `aws` of its
-/// answer): from each request's hand-off to the HTTP client to its answer's head. Unlike the
-/// proxy's figure, this includes the loopback hops between the processes. A sum over calls: the
-/// bench's events make one call at a time. None for the floor, which makes no call; NaN (shown
-/// as "–") where the answer lacks them.
-fn in_function(subject: &Subject, result: &InvocationResult) -> f64 {
-    result
-        .outcome
-        .as_ref()
-        .ok()
-        .and_then(|answer| answer["aws"]["round_trip_ms"].as_f64())
-        .or((subject.name == "floor").then_some(0.0))
-        .unwrap_or(f64::NAN)
-}
-
-/// A figure, or "–" where it is missing (NaN).
-fn num(v: f64, digits: usize) -> String {
-    if v.is_nan() {
-        "–".into()
-    } else {
-        format!("{v:.digits$}")
-    }
 }
 
 async fn run(subject: &Subject, events: usize) -> FunctionRun {
@@ -95,7 +44,7 @@ async fn run(subject: &Subject, events: usize) -> FunctionRun {
             timeout: Duration::from_secs(60),
         })
         .collect();
-    run_function(&binary(subject.name), &subject.env, invokes, Duration::from_secs(300)).await
+    run_function(&subject.program, &subject.env, invokes, Duration::from_secs(300)).await
 }
 
 fn machine() -> String {
@@ -125,24 +74,29 @@ fn machine() -> String {
 async fn main() {
     let local = LocalAws::shared();
     let aws = Aws::new(local).await;
-    // Every AWS call of the functions goes through this proxy, which times each round trip from
-    // the function's side.
-    let upstream = local.endpoint.trim_start_matches("http://").parse().expect("host:port");
-    let proxy = RoundTripProxy::start(upstream).await;
-    let mut base = local.env();
-    for (k, v) in base.iter_mut() {
-        if k == "AWS_ENDPOINT_URL" {
-            *v = proxy.endpoint();
-        }
-    }
+    let base = local.env();
+    let with = |extra: &[(&str, &str)]| {
+        let mut env = base.clone();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    };
+    let root = workspace_root();
+    let seed = |handler: &str, extra: &[(&str, &str)]| {
+        let python = root.join(".venv/bin/python");
+        let mut env = with(extra);
+        env.push(("SEED_PYTHON".into(), python.display().to_string()));
+        env.push(("SEED_HANDLER".into(), handler.into()));
+        env
+    };
 
     // pre-traffic: a healthy new version to smoke-test.
     let function = unique("bench");
     python_function(&aws, &function, &[HEALTHY, HEALTHY], 10).await;
-    let pre_deployment = lambda_deployment(&aws, &function, "1", "2").await;
+    let pre = lambda_deployment(&aws, &function, "1", "2").await;
+    let target_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}:2");
     // post-traffic: a deployment whose versions served traffic.
     let gated = unique("bench-gated");
-    let post_deployment = lambda_deployment(&aws, &gated, "1", "2").await;
+    let post = lambda_deployment(&aws, &gated, "1", "2").await;
     put_version_traffic(&aws, &gated, "live", "2", 1000.0, 2.0).await;
     put_version_traffic(&aws, &gated, "live", "1", 1000.0, 2.0).await;
     // alarm-rollback: a mapped group with nothing in flight.
@@ -164,142 +118,111 @@ async fn main() {
             json!({"status": "Succeeded", "created_seconds_ago": 300, "completed_seconds_ago": 0}),
         )
         .await;
+    let group = format!("{app}-dg");
 
-    let with = |extra: &[(&str, &str)]| {
-        let mut env = base.clone();
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        env
+    let hook = |deployment: &str| {
+        let deployment = deployment.to_string();
+        Box::new(move || hook_event(&deployment)) as Box<dyn Fn() -> Value>
     };
-    let (pre, post, group) = (pre_deployment.clone(), post_deployment.clone(), format!("{app}-dg"));
     let subjects = vec![
         Subject {
-            name: "floor",
             label: "floor (empty lambda_runtime function)",
+            program: binary("floor"),
             env: base.clone(),
             event: Box::new(|| json!({"hello": "world"})),
         },
         Subject {
-            name: "pre-traffic",
             label: "pre-traffic",
+            program: binary("pre-traffic"),
             env: base.clone(),
-            event: Box::new(move || hook_event(&pre)),
+            event: hook(&pre),
         },
         Subject {
-            name: "post-traffic",
+            label: "the seed's pre-traffic (Python 3.11, boto3)",
+            program: root.join("tests/bench/bootstrap"),
+            env: seed("seed_hooks.pre_traffic", &[("TARGET_FUNCTION_ARN", &target_arn)]),
+            event: hook(&pre),
+        },
+        Subject {
             label: "post-traffic",
+            program: binary("post-traffic"),
             env: base.clone(),
-            event: Box::new(move || hook_event(&post)),
+            event: hook(&post),
         },
         Subject {
-            name: "alarm-rollback",
+            label: "the seed's post-traffic (Python 3.11, boto3)",
+            program: root.join("tests/bench/bootstrap"),
+            env: seed(
+                "seed_hooks.post_traffic",
+                &[("FUNCTION_NAME", &gated), ("NEW_VERSION", "2")],
+            ),
+            event: hook(&post),
+        },
+        Subject {
             label: "alarm-rollback",
+            program: binary("alarm-rollback"),
             env: with(&[("ROLLBACK_TARGETS", &targets)]),
             event: Box::new(move || alarm_event(&alarm, "ALARM")),
         },
         Subject {
-            name: "deploy-events",
             label: "deploy-events (SUCCESS)",
+            program: binary("deploy-events"),
             env: base.clone(),
-            event: Box::new({
-                let (app, group) = (app.clone(), group.clone());
-                move || deployment_event(&app, &group, &restored, "SUCCESS")
-            }),
-        },
-        // No AWS call at all: what the SDK, config and runtime cost at cold start by themselves.
-        Subject {
-            name: "deploy-events",
-            label: "deploy-events (START: no AWS call)",
-            env: base.clone(),
-            event: Box::new(move || deployment_event(&app, &group, "d-any", "START")),
+            event: Box::new(move || deployment_event(&app, &group, &restored, "SUCCESS")),
         },
     ];
 
     println!("Machine: {}\n", machine());
     println!(
-        "| function | cold start to answer, median of {COLD_RUNS} (ms) | of which AWS round trips, timed at the proxy / in the function (ms) | the rest, the function's own: proxy / function (ms) | × floor: proxy / function | CPU time to answer (ms) / × floor | warm, per event (ms) | warm, the function's own per event: proxy / function (ms) | warm, CPU time per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event | the SDK's own time per AWS call, cold / warm (ms) |"
+        "| function | cold start to answer, median of {COLD_RUNS} (ms) | × floor | warm, per event (ms) | peak RSS cold / after {WARM_EVENTS} events (MiB) | AWS calls per event |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     let mut floor = f64::NAN;
-    let mut floor_cpu = f64::NAN;
     for subject in &subjects {
-        // Per cold run: total, round trips at the proxy, round trips in the function.
-        let mut cold: Vec<(f64, f64, f64)> = Vec::new();
-        let mut rss = Vec::new();
-        let mut calls = Vec::new();
-        let mut sdk = Vec::new();
-        let mut cpu = Vec::new();
+        let (mut cold, mut rss, mut calls) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..COLD_RUNS {
             let before = local.calls().await.len();
             let r = run(subject, 1).await;
             let result = r.only();
-            assert!(result.outcome.is_ok(), "{}: {:?}", subject.name, result.outcome);
-            let total = ms(result.finished.duration_since(r.spawned).unwrap_or_default());
-            let made = local.calls().await.split_off(before);
-            cold.push((
-                total,
-                ms(proxy.busy_between(r.spawned, result.finished)),
-                in_function(subject, result),
-            ));
-            rss.extend(r.peak_rss_kib);
-            calls.push(made.len());
-            sdk.extend(sdk_ms_per_call(&r, 0));
-            cpu.push(result.cpu.map_or(f64::NAN, ms));
+            assert!(
+                result.outcome.is_ok(),
+                "{}: {:?}\n{}",
+                subject.label,
+                result.outcome,
+                r.stderr.join("\n")
+            );
+            cold.push(ms(result.finished.duration_since(r.spawned).unwrap_or_default()));
+            rss.extend(r.peak_rss_kib.map(|k| k as f64 / 1024.0));
+            calls.push((local.calls().await.len() - before) as f64);
         }
         let warm_run = run(subject, WARM_EVENTS).await;
-        let warm: Vec<(f64, f64, f64)> = warm_run
+        // The first event of the warm run is its cold start.
+        let warm: Vec<f64> = warm_run
             .results
             .iter()
             .skip(1)
             .flatten()
-            .map(|r| {
-                let total = ms(r.finished.duration_since(r.started).unwrap_or_default());
-                (
-                    total,
-                    total - ms(proxy.busy_between(r.started, r.finished)),
-                    total - in_function(subject, r),
-                )
-            })
+            .map(|r| ms(r.finished.duration_since(r.started).unwrap_or_default()))
             .collect();
-        // CPU time per warm event: what the process used between one answer and the next.
-        let warm_cpu: Vec<f64> = warm_run
-            .results
-            .iter()
-            .map(|r| r.as_ref().and_then(|r| r.cpu).map_or(f64::NAN, ms))
-            .collect::<Vec<_>>()
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .collect();
-        let warm_cpu = warm_cpu.iter().sum::<f64>() / warm_cpu.len().max(1) as f64;
-        let mean = |f: fn(&(f64, f64, f64)) -> f64| warm.iter().map(f).sum::<f64>() / warm.len().max(1) as f64;
-        let median_of = |f: fn(&(f64, f64, f64)) -> f64| median(cold.iter().map(f).collect());
-        let own_proxy = median_of(|c| c.0 - c.1);
-        let own_function = median_of(|c| c.0 - c.2);
-        let cpu = median(cpu);
-        if subject.name == "floor" {
-            floor = own_proxy;
-            floor_cpu = cpu;
+        assert_eq!(
+            warm.len(),
+            WARM_EVENTS - 1,
+            "{}: every warm event answered",
+            subject.label
+        );
+        let cold = median(cold);
+        if floor.is_nan() {
+            floor = cold;
         }
         println!(
-            "| {} | {:.1} | {:.1} / {} | {:.1} / {} | {:.2} / {} | {} / {} | {:.2} | {:.2} / {} | {} | {:.1} / {:.1} | {} | {} / {} |",
+            "| {} | {:.1} | {:.1} | {:.2} | {:.1} / {:.1} | {} |",
             subject.label,
-            median_of(|c| c.0),
-            median_of(|c| c.1),
-            num(median_of(|c| c.2), 1),
-            own_proxy,
-            num(own_function, 1),
-            own_proxy / floor,
-            num(own_function / floor, 2),
-            num(cpu, 2),
-            num(cpu / floor_cpu, 2),
-            mean(|e| e.0),
-            mean(|e| e.1),
-            num(mean(|e| e.2), 2),
-            num(warm_cpu, 3),
-            median(rss.iter().map(|k| *k as f64 / 1024.0).collect()),
+            cold,
+            cold / floor,
+            warm.iter().sum::<f64>() / warm.len() as f64,
+            median(rss),
             warm_run.peak_rss_kib.unwrap_or(0) as f64 / 1024.0,
-            median(calls.iter().map(|c| *c as f64).collect()),
-            num(median(sdk), 2),
-            num(sdk_ms_per_call(&warm_run, 1).unwrap_or(f64::NAN), 2),
+            median(calls),
         );
     }
 }

@@ -196,6 +196,23 @@ pub trait DeploymentHistory: Send + Sync {
         &self,
         deployment_ids: &[String],
     ) -> impl Future<Output = Result<Vec<DeploymentSummary>, AwsError>> + Send;
+
+    /// The group's deployments in any of `statuses`, created at or after `created_after` where
+    /// given: [`list`](Self::list), then the [`summaries`](Self::summaries) of what it found.
+    fn deployments(
+        &self,
+        group: &GroupRef,
+        statuses: &[DeploymentStatus],
+        created_after: Option<SystemTime>,
+    ) -> impl Future<Output = Result<Vec<DeploymentSummary>, AwsError>> + Send {
+        async move {
+            let ids = self.list(group, statuses, created_after).await?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            self.summaries(&ids).await
+        }
+    }
 }
 
 /// Stops a deployment and rolls it back.

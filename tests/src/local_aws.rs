@@ -5,11 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use serde_json::Value;
 
-use crate::binaries::workspace_root;
+use crate::binaries::{binary, workspace_root};
+use crate::runtime_api::{FunctionRun, Invoke, run_function};
 
 pub const REGION: &str = "us-east-1";
 
@@ -118,6 +120,26 @@ impl LocalAws {
             .into_iter()
             .filter(|r| r["deploymentId"] == deployment_id)
             .collect()
+    }
+
+    /// The statuses hooks reported for one deployment, in order.
+    pub async fn statuses(&self, deployment_id: &str) -> Vec<String> {
+        self.reports(deployment_id)
+            .await
+            .iter()
+            .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Runs the function binary `name` against this stand-in, handing it `events` one after
+    /// another as a warm Lambda does. Its environment is the stand-in's with `env` on top: a
+    /// variable of `env` replaces the stand-in's (`AWS_ENDPOINT_URL` through a proxy, say).
+    pub async fn run(&self, name: &str, env: &[(&str, &str)], events: Vec<Invoke>) -> FunctionRun {
+        let mut all = self.env();
+        all.retain(|(k, _)| !env.iter().any(|(name, _)| name == k));
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let patience = events.iter().map(|e| e.timeout).sum::<Duration>() + Duration::from_secs(30);
+        run_function(&binary(name), &all, events, patience).await
     }
 
     /// Lambda invocations of one function, in order.

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::binaries::binary;
 use crate::local_aws::LocalAws;
-use crate::runtime_api::{Invoke, run_function};
+use crate::runtime_api::Invoke;
 use crate::scenario::{
     Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, put_version_traffic,
 };
@@ -189,21 +189,17 @@ impl<'a> Rehearsal<'a> {
     }
 
     async fn run_hook(&self, name: &str, deployment_id: &str) -> (String, Vec<String>) {
-        let mut env = self.local.env();
-        env.extend(self.opts.hook_env.iter().cloned());
-        if name == "pre-traffic" && !self.opts.hook_env.iter().any(|(k, _)| k == "SMOKE_TESTS") {
-            env.push(("SMOKE_TESTS".into(), DEFAULT_SMOKE_TESTS.into()));
+        let mut env: Vec<(&str, &str)> = self
+            .opts
+            .hook_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if name == "pre-traffic" && !env.iter().any(|(k, _)| *k == "SMOKE_TESTS") {
+            env.push(("SMOKE_TESTS", DEFAULT_SMOKE_TESTS));
         }
-        let run = run_function(
-            &binary(name),
-            &env,
-            vec![Invoke {
-                event: hook_event(deployment_id),
-                timeout: Duration::from_secs(60),
-            }],
-            Duration::from_secs(90),
-        )
-        .await;
+        let event = Invoke::once(hook_event(deployment_id), Duration::from_secs(60));
+        let run = self.local.run(name, &env, event).await;
         let record = run
             .json_lines()
             .into_iter()
@@ -213,12 +209,7 @@ impl<'a> Rehearsal<'a> {
             .as_array()
             .map(|r| r.iter().filter_map(|x| x.as_str().map(String::from)).collect())
             .unwrap_or_default();
-        let status = self
-            .local
-            .reports(deployment_id)
-            .await
-            .last()
-            .and_then(|r| r["status"].as_str().map(String::from));
+        let status = self.local.statuses(deployment_id).await.pop();
         (status.unwrap_or_else(|| "no status reported".into()), reasons)
     }
 
@@ -439,16 +430,8 @@ impl<'a> Rehearsal<'a> {
                     .send()
                     .await
                     .expect("SetAlarmState");
-                let run = run_function(
-                    &binary("alarm-rollback"),
-                    &self.local.env(),
-                    vec![Invoke {
-                        event: alarm_event(&alarm, "ALARM"),
-                        timeout: Duration::from_secs(30),
-                    }],
-                    Duration::from_secs(60),
-                )
-                .await;
+                let event = Invoke::once(alarm_event(&alarm, "ALARM"), Duration::from_secs(30));
+                let run = self.local.run("alarm-rollback", &[], event).await;
                 let stopped = run.results[0]
                     .as_ref()
                     .and_then(|r| r.outcome.as_ref().ok())

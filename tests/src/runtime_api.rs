@@ -22,6 +22,18 @@ pub struct Invoke {
     pub timeout: Duration,
 }
 
+impl Invoke {
+    /// One event with Lambda's `timeout`.
+    pub fn once(event: Value, timeout: Duration) -> Vec<Invoke> {
+        Invoke::each([event], timeout)
+    }
+
+    /// Each event in turn, each with Lambda's `timeout`.
+    pub fn each(events: impl IntoIterator<Item = Value>, timeout: Duration) -> Vec<Invoke> {
+        events.into_iter().map(|event| Invoke { event, timeout }).collect()
+    }
+}
+
 /// How one invocation ended.
 #[derive(Debug, Clone)]
 pub struct InvocationResult {

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use aws_sdk_codedeploy::operation::create_deployment_group::builders::CreateDeploymentGroupFluentBuilder;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, ComputePlatform, DeploymentOption, DeploymentStyle, DeploymentType, RevisionLocation,
     RevisionLocationType,
@@ -11,6 +12,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
 use serde_json::{Value, json};
 
+use crate::binaries::workspace_root;
 use crate::local_aws::LocalAws;
 
 /// The role the launcher creates for test functions.
@@ -104,6 +106,16 @@ pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s
 
 /// A new application with one blue/green deployment group `<app>-dg`; returns the application.
 pub async fn application(aws: &Aws, platform: ComputePlatform) -> String {
+    application_with(aws, platform, |group| group).await
+}
+
+/// A new application with one blue/green deployment group `<app>-dg`, which `group` may add to;
+/// returns the application.
+async fn application_with(
+    aws: &Aws,
+    platform: ComputePlatform,
+    group: impl FnOnce(CreateDeploymentGroupFluentBuilder) -> CreateDeploymentGroupFluentBuilder,
+) -> String {
     let app = unique("app");
     aws.codedeploy
         .create_application()
@@ -112,7 +124,8 @@ pub async fn application(aws: &Aws, platform: ComputePlatform) -> String {
         .send()
         .await
         .expect("CreateApplication");
-    aws.codedeploy
+    let blue_green = aws
+        .codedeploy
         .create_deployment_group()
         .application_name(&app)
         .deployment_group_name(format!("{app}-dg"))
@@ -122,10 +135,8 @@ pub async fn application(aws: &Aws, platform: ComputePlatform) -> String {
                 .deployment_type(DeploymentType::BlueGreen)
                 .deployment_option(DeploymentOption::WithTrafficControl)
                 .build(),
-        )
-        .send()
-        .await
-        .expect("CreateDeploymentGroup");
+        );
+    group(blue_green).send().await.expect("CreateDeploymentGroup");
     app
 }
 
@@ -291,14 +302,6 @@ pub fn target_group_dimension(arn: &str) -> String {
 /// name, as `loadBalancerInfo.targetGroupPairInfoList` takes them); returns the application.
 pub async fn ecs_application(aws: &Aws, target_groups: [&str; 2]) -> String {
     use aws_sdk_codedeploy::types::{EcsService, LoadBalancerInfo, TargetGroupInfo, TargetGroupPairInfo, TrafficRoute};
-    let app = unique("app");
-    aws.codedeploy
-        .create_application()
-        .application_name(&app)
-        .compute_platform(ComputePlatform::Ecs)
-        .send()
-        .await
-        .expect("CreateApplication");
     let pair = TargetGroupPairInfo::builder()
         .set_target_groups(Some(
             target_groups
@@ -314,28 +317,17 @@ pub async fn ecs_application(aws: &Aws, target_groups: [&str; 2]) -> String {
                 .build(),
         )
         .build();
-    aws.codedeploy
-        .create_deployment_group()
-        .application_name(&app)
-        .deployment_group_name(format!("{app}-dg"))
-        .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
-        .deployment_style(
-            DeploymentStyle::builder()
-                .deployment_type(DeploymentType::BlueGreen)
-                .deployment_option(DeploymentOption::WithTrafficControl)
-                .build(),
-        )
-        .ecs_services(
-            EcsService::builder()
-                .cluster_name("web-cluster")
-                .service_name("web")
-                .build(),
-        )
-        .load_balancer_info(LoadBalancerInfo::builder().target_group_pair_info_list(pair).build())
-        .send()
-        .await
-        .expect("CreateDeploymentGroup");
-    app
+    application_with(aws, ComputePlatform::Ecs, |group| {
+        group
+            .ecs_services(
+                EcsService::builder()
+                    .cluster_name("web-cluster")
+                    .service_name("web")
+                    .build(),
+            )
+            .load_balancer_info(LoadBalancerInfo::builder().target_group_pair_info_list(pair).build())
+    })
+    .await
 }
 
 /// The AppSpec of an ECS deployment (in JSON, as the ECS console writes it).
@@ -346,9 +338,19 @@ pub fn ecs_appspec() -> String {
     .to_string()
 }
 
-/// The event CodeDeploy sends a hook.
+/// One of the events in `shared/tests/fixtures`, as AWS documents them.
+fn fixture(name: &str) -> Value {
+    let path = workspace_root().join("shared/tests/fixtures").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The event CodeDeploy sends a hook, for this deployment and a fresh hook execution.
 pub fn hook_event(deployment_id: &str) -> Value {
-    json!({"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": unique("hook-execution")})
+    let mut event = fixture("lifecycle-event.json");
+    event["DeploymentId"] = deployment_id.into();
+    event["LifecycleEventHookExecutionId"] = unique("hook-execution").into();
+    event
 }
 
 /// Writes datapoints of `namespace` with exactly the dimension set `dimensions`, stamped now.
@@ -439,15 +441,15 @@ pub async fn put_version_traffic(aws: &Aws, function: &str, alias: &str, version
     .await;
 }
 
-/// An EventBridge `CloudWatch Alarm State Change` event.
+/// An EventBridge `CloudWatch Alarm State Change` event: `alarm` went to `state`, now.
 pub fn alarm_event(alarm: &str, state: &str) -> Value {
-    json!({
-        "version": "0", "id": unique("event"), "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch", "account": "123456789012", "time": now_rfc3339(), "region": "us-east-1",
-        "resources": [alarm_arn(alarm)],
-        "detail": {"alarmName": alarm, "state": {"value": state, "reason": "Threshold Crossed"},
-                   "previousState": {"value": "OK"}},
-    })
+    let mut event = fixture("alarm-state-change.json");
+    event["id"] = unique("event").into();
+    event["time"] = now_rfc3339().into();
+    event["resources"] = json!([alarm_arn(alarm)]);
+    event["detail"]["alarmName"] = alarm.into();
+    event["detail"]["state"]["value"] = state.into();
+    event
 }
 
 /// Now, as EventBridge writes an event's `time`: alarm-rollback judges the bake window as of it.
@@ -463,13 +465,18 @@ pub fn alarm_arn(alarm: &str) -> String {
 
 /// An EventBridge `CodeDeploy Deployment State-change Notification` event.
 pub fn deployment_event(app: &str, group: &str, deployment_id: &str, state: &str) -> Value {
-    json!({
-        "version": "0", "id": unique("event"), "detail-type": "CodeDeploy Deployment State-change Notification",
-        "source": "aws.codedeploy", "account": "123456789012", "time": "2026-11-27T16:00:00Z", "region": "us-east-1",
-        "resources": [],
-        "detail": {"region": "us-east-1", "deploymentId": deployment_id, "instanceGroupId": "ig",
-                   "deploymentGroup": group, "application": app, "state": state},
-    })
+    let mut event = fixture("deployment-state-change.json");
+    event["id"] = unique("event").into();
+    event["resources"] = json!([
+        format!("arn:aws:codedeploy:us-east-1:123456789012:application:{app}"),
+        format!("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{app}/{group}"),
+    ]);
+    let detail = &mut event["detail"];
+    detail["deploymentId"] = deployment_id.into();
+    detail["deploymentGroup"] = group.into();
+    detail["application"] = app.into();
+    detail["state"] = state.into();
+    event
 }
 
 /// A metric alarm named `name`, tagged with `tags`.

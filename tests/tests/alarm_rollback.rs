@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_codedeploy::types::ComputePlatform;
 use serde_json::{Value, json};
-use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke};
 use shiftguard_e2e::scenario::{
     Aws, alarm_event, application, deployment_in, lambda_appspec, python_function, tagged_alarm, unique,
 };
@@ -15,16 +14,8 @@ use shiftguard_e2e::scenario::{
 const CODE: &str = "def handler(event, context):\n    return {'statusCode': 200}\n";
 
 async fn alarm_rollback(env: &[(&str, &str)], events: Vec<Value>) -> FunctionRun {
-    let mut all = LocalAws::shared().env();
-    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let events = events
-        .into_iter()
-        .map(|event| Invoke {
-            event,
-            timeout: Duration::from_secs(30),
-        })
-        .collect();
-    run_function(&binary("alarm-rollback"), &all, events, Duration::from_secs(60)).await
+    let events = Invoke::each(events, Duration::from_secs(30));
+    LocalAws::shared().run("alarm-rollback", env, events).await
 }
 
 /// An application whose group has one deployment in `status`; returns (group, deployment id).
@@ -160,22 +151,23 @@ async fn the_alarms_tag_maps_it_to_groups() {
 /// A Lambda function at versions 1 and 2, alias `live` on 2, and a deployment 1 → 2 that
 /// succeeded `completed_seconds_ago`; returns (function, group).
 async fn baked_release(aws: &Aws, completed_seconds_ago: u64) -> (String, String) {
-    let function = unique("baked");
-    python_function(aws, &function, &[CODE, CODE], 10).await;
-    aws.lambda
-        .create_alias()
-        .function_name(&function)
-        .name("live")
-        .function_version("2")
-        .send()
-        .await
-        .expect("CreateAlias");
-    let app = application(aws, ComputePlatform::Lambda).await;
-    let id = deployment_in(aws, &app, &lambda_appspec(&function, "1", "2")).await;
-    LocalAws::shared()
-        .set_deployment(&id, json!({"status": "Succeeded", "created_seconds_ago": completed_seconds_ago + 300, "completed_seconds_ago": completed_seconds_ago}))
-        .await;
+    let (function, app) = function_and_application(aws, 2, "2").await;
+    let succeeded = json!({"status": "Succeeded", "created_seconds_ago": completed_seconds_ago + 300, "completed_seconds_ago": completed_seconds_ago});
+    deployment_as(aws, &app, &function, ("1", "2"), succeeded).await;
     (function, format!("{app}/{app}-dg"))
+}
+
+/// The answer to one ALARM of a fresh alarm that guards `group` (`app/group`), with a
+/// ten-minute bake window.
+async fn alarm_with_bake_window(group: &str) -> Value {
+    let alarm = unique("after-release");
+    let targets = json!({ alarm.clone(): [group] }).to_string();
+    let run = alarm_rollback(
+        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
+        vec![alarm_event(&alarm, "ALARM")],
+    )
+    .await;
+    outcome(&run, 0)
 }
 
 async fn alias_version(aws: &Aws, function: &str) -> (String, Option<usize>) {
@@ -198,14 +190,7 @@ async fn alias_version(aws: &Aws, function: &str) -> (String, Option<usize>) {
 async fn a_success_inside_the_bake_window_has_its_alias_pointed_back() {
     let aws = Aws::new(LocalAws::shared()).await;
     let (function, group) = baked_release(&aws, 60).await;
-    let alarm = unique("after-release");
-    let targets = json!({ alarm.clone(): [group] }).to_string();
-    let run = alarm_rollback(
-        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
-        vec![alarm_event(&alarm, "ALARM")],
-    )
-    .await;
-    let out = outcome(&run, 0);
+    let out = alarm_with_bake_window(&group).await;
     assert_eq!(out["groups"][0]["alias_rolled_back"]["to_version"], "1", "{out}");
     let (version, weights) = alias_version(&aws, &function).await;
     assert_eq!(version, "1");
@@ -216,14 +201,7 @@ async fn a_success_inside_the_bake_window_has_its_alias_pointed_back() {
 async fn a_success_outside_the_bake_window_is_left_alone() {
     let aws = Aws::new(LocalAws::shared()).await;
     let (function, group) = baked_release(&aws, 7200).await;
-    let alarm = unique("long-after");
-    let targets = json!({ alarm.clone(): [group] }).to_string();
-    let run = alarm_rollback(
-        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
-        vec![alarm_event(&alarm, "ALARM")],
-    )
-    .await;
-    assert_eq!(outcome(&run, 0)["action"], "none");
+    assert_eq!(alarm_with_bake_window(&group).await["action"], "none");
     assert_eq!(alias_version(&aws, &function).await.0, "2");
 }
 
@@ -382,15 +360,7 @@ async fn a_cloudformation_rollback_that_succeeded_is_never_itself_undone() {
     )
     .await;
     let rollback = deployment_as(&aws, &app, &function, ("2", "1"), json!({"creator": "CloudFormationRollback", "status": "Succeeded", "created_seconds_ago": 90, "completed_seconds_ago": 60})).await;
-    let alarm = unique("after-rollback");
-    let targets = json!({ alarm.clone(): [format!("{app}/{app}-dg")] }).to_string();
-    let run = alarm_rollback(
-        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
-        vec![alarm_event(&alarm, "ALARM")],
-    )
-    .await;
-
-    let out = outcome(&run, 0);
+    let out = alarm_with_bake_window(&format!("{app}/{app}-dg")).await;
     assert!(
         out["groups"][0]["alias_rolled_back"].is_null(),
         "a release older than the rollback was undone, or the rollback itself: {out}"
@@ -430,15 +400,7 @@ async fn a_codedeploy_rollback_that_succeeded_is_never_undone() {
     LocalAws::shared()
         .set_deployment(&rollback, json!({"status": "Succeeded", "completed_seconds_ago": 60}))
         .await;
-    let alarm = unique("after-rollback");
-    let targets = json!({ alarm.clone(): [format!("{app}/{app}-dg")] }).to_string();
-    let run = alarm_rollback(
-        &[("ROLLBACK_TARGETS", &targets), ("BAKE_MINUTES", "10")],
-        vec![alarm_event(&alarm, "ALARM")],
-    )
-    .await;
-
-    let out = outcome(&run, 0);
+    let out = alarm_with_bake_window(&format!("{app}/{app}-dg")).await;
     assert!(
         out["groups"][0]["alias_rolled_back"].is_null(),
         "the only success in the window is CodeDeploy's rollback, and it was undone: {out}"

@@ -6,23 +6,15 @@ use std::time::Duration;
 use aws_sdk_codedeploy::types::ComputePlatform;
 use serde_json::{Value, json};
 use shiftguard::delivery::emf::validate_emf;
-use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{Invoke, run_function};
+use shiftguard_e2e::runtime_api::Invoke;
 use shiftguard_e2e::scenario::{Aws, application, deployment_event, deployment_in, lambda_appspec};
 
 /// Runs deploy-events on one event; returns its EMF document, validated.
 async fn emf_for(event: Value) -> Value {
-    let run = run_function(
-        &binary("deploy-events"),
-        &LocalAws::shared().env(),
-        vec![Invoke {
-            event,
-            timeout: Duration::from_secs(30),
-        }],
-        Duration::from_secs(60),
-    )
-    .await;
+    let run = LocalAws::shared()
+        .run("deploy-events", &[], Invoke::once(event, Duration::from_secs(30)))
+        .await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
     let docs: Vec<Value> = run
         .json_lines()
@@ -122,18 +114,14 @@ async fn a_success_after_a_failure_has_its_time_to_restore() {
 #[tokio::test]
 async fn a_start_is_only_counted_and_a_custom_namespace_is_used() {
     let (_, app) = group().await;
-    let mut env = LocalAws::shared().env();
-    env.push(("METRICS_NAMESPACE".into(), "Team/Releases".into()));
-    let run = run_function(
-        &binary("deploy-events"),
-        &env,
-        vec![Invoke {
-            event: deployment_event(&app, &format!("{app}-dg"), "d-any", "START"),
-            timeout: Duration::from_secs(30),
-        }],
-        Duration::from_secs(60),
-    )
-    .await;
+    let event = deployment_event(&app, &format!("{app}-dg"), "d-any", "START");
+    let run = LocalAws::shared()
+        .run(
+            "deploy-events",
+            &[("METRICS_NAMESPACE", "Team/Releases")],
+            Invoke::once(event, Duration::from_secs(30)),
+        )
+        .await;
     let doc = run
         .json_lines()
         .into_iter()

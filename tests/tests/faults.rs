@@ -6,11 +6,10 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::decision::{decision_record, reasons};
 use shiftguard_e2e::fault_proxy::CuttingProxy;
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke};
 use shiftguard_e2e::scenario::{Aws, hook_event, lambda_deployment, python_function, unique};
 
 const HEALTHY: &str = "def handler(event, context):\n    return {'statusCode': 200}\n";
@@ -35,28 +34,11 @@ async fn pre_traffic(
     event: Value,
     timeout: Duration,
 ) -> FunctionRun {
-    let mut all = local.env();
-    if let Some(e) = endpoint {
-        all.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-        all.push(("AWS_ENDPOINT_URL".into(), e));
+    let mut all = env.to_vec();
+    if let Some(e) = &endpoint {
+        all.push(("AWS_ENDPOINT_URL", e));
     }
-    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    run_function(
-        &binary("pre-traffic"),
-        &all,
-        vec![Invoke { event, timeout }],
-        timeout + Duration::from_secs(30),
-    )
-    .await
-}
-
-async fn statuses(local: &LocalAws, deployment: &str) -> Vec<String> {
-    local
-        .reports(deployment)
-        .await
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
-        .collect()
+    local.run("pre-traffic", &all, Invoke::once(event, timeout)).await
 }
 
 /// How many times each operation the hook uses was called.
@@ -88,7 +70,7 @@ async fn throttling_on_every_call_is_retried_and_the_verdict_reported_once() {
         .await;
     let run = pre_traffic(&local, None, &[], hook_event(&deployment), Duration::from_secs(30)).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
-    assert_eq!(statuses(&local, &deployment).await, vec!["Succeeded"]);
+    assert_eq!(local.statuses(&deployment).await, vec!["Succeeded"]);
     let calls = calls_per_operation(&local).await;
     assert!(
         calls.iter().all(|(_, n)| *n >= 3),
@@ -103,7 +85,7 @@ async fn server_errors_on_every_call_are_retried_and_the_verdict_reported_once()
     fail_every_operation(&local, 500, "InternalFailure", 2).await;
     let run = pre_traffic(&local, None, &[], hook_event(&deployment), Duration::from_secs(30)).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
-    assert_eq!(statuses(&local, &deployment).await, vec!["Succeeded"]);
+    assert_eq!(local.statuses(&deployment).await, vec!["Succeeded"]);
     let calls = calls_per_operation(&local).await;
     assert!(
         calls.iter().all(|(_, n)| *n == 3),
@@ -124,7 +106,7 @@ async fn when_aws_never_answers_well_the_invocation_errors_in_time_without_a_rep
         .expect_err("reporting was impossible, so the invocation fails for Lambda to retry");
     assert_eq!(error["errorType"], "Shiftguard.ReportFailed");
     assert!(result.finished < result.deadline);
-    assert!(statuses(&local, &deployment).await.is_empty());
+    assert!(local.statuses(&deployment).await.is_empty());
     assert_eq!(
         decision_record(&run)["verdict"],
         "Failed",
@@ -170,21 +152,10 @@ async fn when_the_budget_runs_out_the_record_still_names_the_target_and_the_wind
     local
         .inject_fault(json!({"operation": "GetMetricData", "delay_ms": 20000, "status": 0, "times": 100}))
         .await;
-    let mut env = local.env();
-    env.push(("REPORT_RESERVE_MS".into(), "3000".into()));
-    let timeout = Duration::from_secs(12);
-    let run = run_function(
-        &binary("post-traffic"),
-        &env,
-        vec![Invoke {
-            event: hook_event(&deployment),
-            timeout,
-        }],
-        timeout + Duration::from_secs(30),
-    )
-    .await;
+    let event = Invoke::once(hook_event(&deployment), Duration::from_secs(12));
+    let run = local.run("post-traffic", &[("REPORT_RESERVE_MS", "3000")], event).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
-    assert_eq!(statuses(&local, &deployment).await, vec!["Failed"]);
+    assert_eq!(local.statuses(&deployment).await, vec!["Failed"]);
     let record = decision_record(&run);
     assert!(reasons(&record).contains("did not finish in time"), "{record}");
     assert_eq!(record["target"]["function_name"], function.as_str(), "{record}");
@@ -213,5 +184,5 @@ async fn connections_cut_mid_answer_are_retried() {
         3,
         "three answers were cut"
     );
-    assert_eq!(statuses(&local, &deployment).await, vec!["Succeeded"]);
+    assert_eq!(local.statuses(&deployment).await, vec!["Succeeded"]);
 }

@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::decision::{decision_record, reasons};
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke};
 use shiftguard_e2e::scenario::{
     Aws, ecs_deployment, hook_event, lambda_deployment, put_metrics, put_metrics_at, put_samples, put_version_traffic,
     unique,
@@ -24,22 +23,8 @@ async fn deployment() -> (Aws, String, String) {
 
 /// Runs post-traffic once for `deployment` against `local`, with `env` on top of its own.
 async fn post_traffic(local: &LocalAws, env: &[(&str, &str)], deployment: &str) -> FunctionRun {
-    let mut all = local.env();
-    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let events = vec![Invoke {
-        event: hook_event(deployment),
-        timeout: Duration::from_secs(30),
-    }];
-    run_function(&binary("post-traffic"), &all, events, Duration::from_secs(60)).await
-}
-
-async fn reported(local: &LocalAws, deployment: &str) -> Vec<String> {
-    local
-        .reports(deployment)
-        .await
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
-        .collect()
+    let events = Invoke::once(hook_event(deployment), Duration::from_secs(30));
+    local.run("post-traffic", env, events).await
 }
 
 /// Runs the gate on traffic of the new (2) and old (1) version; returns the status and the record.
@@ -50,7 +35,7 @@ async fn gate(new: (f64, f64), old: Option<(f64, f64)>, env: &[(&str, &str)]) ->
         put_version_traffic(&aws, &function, "live", "1", n, k).await;
     }
     let run = post_traffic(LocalAws::shared(), env, &deployment).await;
-    let statuses = reported(LocalAws::shared(), &deployment).await;
+    let statuses = LocalAws::shared().statuses(&deployment).await;
     assert_eq!(
         statuses.len(),
         1,
@@ -93,7 +78,7 @@ async fn no_traffic_fails_with_on_insufficient_data_fail() {
     let (aws, _, deployment) = deployment().await;
     drop(aws);
     let run = post_traffic(LocalAws::shared(), &[("ON_INSUFFICIENT_DATA", "fail")], &deployment).await;
-    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
+    assert_eq!(LocalAws::shared().statuses(&deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("ON_INSUFFICIENT_DATA=fail"));
 }
 
@@ -146,7 +131,7 @@ async fn p99_duration_over_the_limit_fails() {
         &deployment,
     )
     .await;
-    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
+    assert_eq!(LocalAws::shared().statuses(&deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("Duration p99 (ms) 900 is above MAX_P99_MS (500)"));
 }
 
@@ -175,7 +160,7 @@ async fn a_metric_checks_ratio_fails_above_its_threshold() {
     .to_string();
     let run = post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &checks)], &failing).await;
     assert_eq!(
-        reported(LocalAws::shared(), &failing).await,
+        LocalAws::shared().statuses(&failing).await,
         vec!["Failed"],
         "{}",
         decision_record(&run)
@@ -184,7 +169,7 @@ async fn a_metric_checks_ratio_fails_above_its_threshold() {
 
     let lenient = checks.replace("\"max_rate\":1.0", "\"max_rate\":10.0");
     post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &lenient)], &passing).await;
-    assert_eq!(reported(LocalAws::shared(), &passing).await, vec!["Succeeded"]);
+    assert_eq!(LocalAws::shared().statuses(&passing).await, vec!["Succeeded"]);
 }
 
 #[tokio::test]
@@ -206,7 +191,7 @@ async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
     .to_string();
     let run = post_traffic(LocalAws::shared(), &[("METRIC_CHECKS", &checks)], &deployment).await;
     assert_eq!(
-        reported(LocalAws::shared(), &deployment).await,
+        LocalAws::shared().statuses(&deployment).await,
         vec!["Succeeded"],
         "{}",
         run.stdout.join("\n")
@@ -274,7 +259,7 @@ async fn the_query_is_one_get_metric_data_call_with_the_exact_dimension_set() {
 async fn a_bad_threshold_fails_the_hook_naming_the_variable() {
     let (_, _, deployment) = deployment().await;
     let run = post_traffic(LocalAws::shared(), &[("MAX_ERROR_RATE", "1%")], &deployment).await;
-    assert_eq!(reported(LocalAws::shared(), &deployment).await, vec!["Failed"]);
+    assert_eq!(LocalAws::shared().statuses(&deployment).await, vec!["Failed"]);
     assert!(reasons(&decision_record(&run)).contains("MAX_ERROR_RATE is not valid: \"1%\" is not a number"));
 }
 
@@ -290,7 +275,7 @@ async fn gate_with_fault(new: (f64, f64), old: (f64, f64), fault: Value) -> (Str
     put_version_traffic(&aws, &function, "live", "1", old.0, old.1).await;
     local.inject_fault(fault).await;
     let run = post_traffic(&local, &[("REPORT_RESERVE_MS", "3000")], &deployment).await;
-    let statuses = reported(&local, &deployment).await;
+    let statuses = &local.statuses(&deployment).await;
     assert_eq!(
         statuses.len(),
         1,
@@ -356,7 +341,7 @@ async fn an_appspec_kept_in_s3_names_the_target_of_the_gate() {
     let run = post_traffic(LocalAws::shared(), &[], &deployment).await;
     let record = decision_record(&run);
     assert_eq!(
-        reported(LocalAws::shared(), &deployment).await,
+        LocalAws::shared().statuses(&deployment).await,
         vec!["Failed"],
         "{record}"
     );
@@ -450,7 +435,7 @@ async fn an_ecs_check_reads_the_replacement_target_group_which_alternates_betwee
             // ListDeploymentTargets answers DeploymentNotStartedException).
             local.set_deployment(&deployment, json!({"status": "InProgress"})).await;
             let run = post_traffic(local, &env, &deployment).await;
-            (reported(local, &deployment).await, decision_record(&run))
+            (local.statuses(&deployment).await, decision_record(&run))
         }
     };
 

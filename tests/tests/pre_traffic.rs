@@ -4,11 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use shiftguard_e2e::binaries::binary;
 use shiftguard_e2e::decision::{decision_record, reasons};
 use shiftguard_e2e::http_server::fixed_endpoint;
 use shiftguard_e2e::local_aws::LocalAws;
-use shiftguard_e2e::runtime_api::{FunctionRun, Invoke, run_function};
+use shiftguard_e2e::runtime_api::{FunctionRun, Invoke};
 use shiftguard_e2e::scenario::{Aws, ecs_deployment, hook_event, lambda_deployment, python_function, unique};
 
 const HEALTHY: &str = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{\"status\": \"UP\"}'}\n";
@@ -19,16 +18,11 @@ const HANGS: &str = "import time\ndef handler(event, context):\n    time.sleep(1
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 async fn pre_traffic(env: &[(&str, &str)], events: Vec<Invoke>) -> FunctionRun {
-    let mut all = LocalAws::shared().env();
-    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    run_function(&binary("pre-traffic"), &all, events, Duration::from_secs(60)).await
+    LocalAws::shared().run("pre-traffic", env, events).await
 }
 
 fn once(event: Value) -> Vec<Invoke> {
-    vec![Invoke {
-        event,
-        timeout: TIMEOUT,
-    }]
+    Invoke::once(event, TIMEOUT)
 }
 
 /// A Lambda deployment from a healthy version 1 to a version 2 running `new_code`.
@@ -41,12 +35,16 @@ async fn deployment_to(new_code: &str, timeout_s: i32) -> (String, String) {
 }
 
 async fn statuses(deployment_id: &str) -> Vec<String> {
-    LocalAws::shared()
-        .reports(deployment_id)
-        .await
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
-        .collect()
+    LocalAws::shared().statuses(deployment_id).await
+}
+
+/// Runs pre-traffic once for `deployment` with `env`, and asserts it reported `Failed` for a
+/// reason that contains `reason`.
+async fn assert_fails_because(deployment: &str, env: &[(&str, &str)], reason: &str) {
+    let run = pre_traffic(env, once(hook_event(deployment))).await;
+    assert_eq!(statuses(deployment).await, vec!["Failed"]);
+    let record = decision_record(&run);
+    assert!(reasons(&record).contains(reason), "{record}");
 }
 
 #[tokio::test]
@@ -116,21 +114,13 @@ async fn the_appspec_is_read_with_get_application_revision_when_get_deployment_h
 #[tokio::test]
 async fn a_function_error_is_reported_failed_with_its_type_and_message() {
     let (_, deployment) = deployment_to(THROWS, 10).await;
-    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
-    assert_eq!(statuses(&deployment).await, vec!["Failed"]);
-    let record = decision_record(&run);
-    assert!(
-        reasons(&record).contains("function error (Unhandled): KeyError: 'orderId'"),
-        "{record}"
-    );
+    assert_fails_because(&deployment, &[], "function error (Unhandled): KeyError: 'orderId'").await;
 }
 
 #[tokio::test]
 async fn a_non_2xx_status_code_is_reported_failed() {
     let (_, deployment) = deployment_to(STATUS_500, 10).await;
-    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
-    assert_eq!(statuses(&deployment).await, vec!["Failed"]);
-    assert!(reasons(&decision_record(&run)).contains("status 500, expected 2xx"));
+    assert_fails_because(&deployment, &[], "status 500, expected 2xx").await;
 }
 
 #[tokio::test]
@@ -155,10 +145,7 @@ async fn a_hanging_target_is_reported_failed_before_the_deadline() {
     let event = hook_event(&deployment);
     let run = pre_traffic(
         &[("REPORT_RESERVE_MS", "2000")],
-        vec![Invoke {
-            event,
-            timeout: Duration::from_secs(8),
-        }],
+        Invoke::once(event, Duration::from_secs(8)),
     )
     .await;
 
@@ -206,29 +193,14 @@ async fn http_probes_pass_when_up_and_fail_when_down() {
 async fn an_ecs_deployment_without_probes_fails_with_a_clear_reason() {
     let aws = Aws::new(LocalAws::shared()).await;
     let deployment = ecs_deployment(&aws).await;
-    let run = pre_traffic(&[], once(hook_event(&deployment))).await;
-    assert_eq!(statuses(&deployment).await, vec!["Failed"]);
-    assert!(reasons(&decision_record(&run)).contains("set SMOKE_TESTS"));
+    assert_fails_because(&deployment, &[], "set SMOKE_TESTS").await;
 }
 
 #[tokio::test]
 async fn a_duplicate_delivery_ends_cleanly_with_one_status() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
     let event = hook_event(&deployment);
-    let run = pre_traffic(
-        &[],
-        vec![
-            Invoke {
-                event: event.clone(),
-                timeout: TIMEOUT,
-            },
-            Invoke {
-                event,
-                timeout: TIMEOUT,
-            },
-        ],
-    )
-    .await;
+    let run = pre_traffic(&[], Invoke::each([event.clone(), event], TIMEOUT)).await;
 
     let first = run.results[0].as_ref().expect("first answered");
     let second = run.results[1].as_ref().expect("second answered");
@@ -287,17 +259,13 @@ async fn an_unknown_deployment_ends_without_hanging() {
 #[tokio::test]
 async fn bad_smoke_tests_are_reported_failed_with_the_parse_error() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
-    let run = pre_traffic(
-        &[("SMOKE_TESTS", r#"[{"name": "health", "lambda": {}"#)],
-        once(hook_event(&deployment)),
+    let unterminated = r#"[{"name": "health", "lambda": {}"#;
+    assert_fails_because(
+        &deployment,
+        &[("SMOKE_TESTS", unterminated)],
+        "SMOKE_TESTS is not a JSON array of probes: EOF while parsing",
     )
     .await;
-    assert_eq!(statuses(&deployment).await, vec!["Failed"]);
-    let why = reasons(&decision_record(&run));
-    assert!(
-        why.contains("SMOKE_TESTS is not a JSON array of probes: EOF while parsing"),
-        "{why}"
-    );
 }
 
 #[tokio::test]

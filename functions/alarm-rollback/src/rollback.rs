@@ -71,22 +71,18 @@ pub fn bake_candidate(history: &[DeploymentSummary], window: (SystemTime, System
     }
 }
 
-/// The group's deployments in any of `statuses`, created at or after `created_after` where given
-/// (`ListDeployments`, then `BatchGetDeployments`).
+/// The group's deployments in any of `statuses` (see [`DeploymentHistory::deployments`]), with
+/// the error as the outcome's text.
 async fn deployments_of(
     control: &impl DeploymentHistory,
     group: &GroupRef,
     statuses: &[DeploymentStatus],
     created_after: Option<SystemTime>,
 ) -> Result<Vec<DeploymentSummary>, String> {
-    let ids = control
-        .list(group, statuses, created_after)
+    control
+        .deployments(group, statuses, created_after)
         .await
-        .map_err(|e| e.to_string())?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    control.summaries(&ids).await.map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn rollback_note(d: &DeploymentSummary) -> String {

@@ -125,17 +125,14 @@ async fn measure<C: DeploymentHistory>(
         group: change.deployment_group.clone(),
     };
     let after = this.created_at.map(|c| c - HISTORY);
-    let history = match deployments.list(&group, &DeploymentStatus::FINAL, after).await {
-        Ok(ids) => {
-            let earlier: Vec<String> = ids.into_iter().filter(|id| *id != change.deployment_id).collect();
-            if earlier.is_empty() {
-                Ok(Vec::new())
-            } else {
-                deployments.summaries(&earlier).await
-            }
-        }
-        Err(e) => Err(e),
-    };
+    let history = deployments
+        .deployments(&group, &DeploymentStatus::FINAL, after)
+        .await
+        .map(|all| {
+            all.into_iter()
+                .filter(|d| d.deployment_id != change.deployment_id)
+                .collect::<Vec<_>>()
+        });
     match history {
         Ok(history) => {
             if let Some((ttr, since)) =

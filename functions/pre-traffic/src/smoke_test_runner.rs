@@ -215,17 +215,16 @@ mod tests {
         Instant::now() + Duration::from_secs(60)
     }
 
+    /// The default probe (the new version, an empty payload, 2xx) through `inv`.
+    async fn default_probe_through(inv: &ScriptedInvoker) -> Vec<CheckOutcome> {
+        let probes = [shiftguard::smoke::probes::default_lambda_probe()];
+        run_smoke_tests(inv, &FixedHttp(200, ""), Some(&target()), &probes, far()).await
+    }
+
     #[tokio::test]
     async fn invokes_the_target_version_never_the_alias() {
         let inv = ScriptedInvoker::default();
-        let out = run_smoke_tests(
-            &inv,
-            &FixedHttp(200, ""),
-            Some(&target()),
-            &[shiftguard::smoke::probes::default_lambda_probe()],
-            far(),
-        )
-        .await;
+        let out = default_probe_through(&inv).await;
         assert!(out[0].passed, "{:?}", out[0]);
         assert_eq!(
             inv.calls.lock().unwrap().as_slice(),
@@ -341,14 +340,7 @@ mod tests {
             })]),
             ..Default::default()
         };
-        let out = run_smoke_tests(
-            &inv,
-            &FixedHttp(200, ""),
-            Some(&target()),
-            &[shiftguard::smoke::probes::default_lambda_probe()],
-            far(),
-        )
-        .await;
+        let out = default_probe_through(&inv).await;
         assert_eq!(out[0].reasons, vec!["invoking orders:7 failed: AccessDenied"]);
     }
 }

@@ -208,30 +208,23 @@ pub fn parse_metric_checks(json: &str) -> Result<Vec<MetricCheck>, MetricChecksE
                     )));
                 }
                 // `dimensions` and `stat` on the check apply to a side that gives none of its own.
-                let inherit = |own: BTreeMap<String, String>| if own.is_empty() { r.dimensions.clone() } else { own };
-                let numerator = metric_ref(
-                    "numerator",
-                    num.metric,
-                    num.namespace,
-                    inherit(num.dimensions),
-                    num.stat.or_else(|| r.stat.clone()),
-                    "Sum",
-                )?;
-                let denominator = metric_ref(
-                    "denominator",
-                    den.metric,
-                    den.namespace,
-                    inherit(den.dimensions),
-                    den.stat.or_else(|| r.stat.clone()),
-                    "Sum",
-                )?;
-                for (field, m) in [("numerator", &numerator), ("denominator", &denominator)] {
+                let side = |field: &'static str, side: RawMetric| {
+                    let dimensions = if side.dimensions.is_empty() {
+                        r.dimensions.clone()
+                    } else {
+                        side.dimensions
+                    };
+                    let stat = side.stat.or_else(|| r.stat.clone());
+                    let m = metric_ref(field, side.metric, side.namespace, dimensions, stat, "Sum")?;
                     if !matches!(m.stat.as_str(), "Sum" | "SampleCount") {
                         return Err(invalid(format!(
                             "`{field}` stat must be Sum or SampleCount: a ratio check compares counts"
                         )));
                     }
-                }
+                    Ok(m)
+                };
+                let numerator = side("numerator", num)?;
+                let denominator = side("denominator", den)?;
                 MetricCheckKind::Ratio {
                     numerator,
                     denominator,

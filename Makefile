@@ -80,7 +80,12 @@ unit:
 e2e: venv bins
 	$(CARGO) test -p shiftguard-e2e
 
-test: fmt clippy lint venv bins
+# The local AWS stand-in's own tests: stdlib unittest against the stand-in served in-process.
+.PHONY: standin-test
+standin-test: venv
+	$(VENV)/bin/python -m unittest discover -s tests/aws/standin/tests -t tests/aws
+
+test: fmt clippy lint venv bins standin-test
 	$(CARGO) test --workspace
 	$(MAKE) build
 

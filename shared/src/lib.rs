@@ -1,13 +1,14 @@
 //! shiftguard's core, shared by every function. A folder per concern; each folder's `mod.rs`
 //! says what it holds and what it may use, and is the index.
 //!
-//! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`rollback`],
+//! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`canary`], [`rollback`],
 //! [`delivery`], [`config`], [`deployment`] (AWS's deployment enums as plain types), and
 //! [`eventbridge`] (what the two EventBridge functions share).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
 //! them; [`fakes`] are in-memory ports for the functions' tests.
 
 pub mod adapters;
+pub mod canary;
 pub mod config;
 pub mod delivery;
 pub mod deployment;

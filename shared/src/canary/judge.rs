@@ -96,6 +96,17 @@ struct Run {
     new_errors: u64,
 }
 
+/// An e-value for a reason: whole numbers when large, "below 0.01" when tiny.
+fn e_text(e: f64) -> String {
+    if e >= 100.0 {
+        format!("{e:.0}")
+    } else if e >= 0.01 {
+        format!("{e:.2}")
+    } else {
+        "below 0.01".to_string()
+    }
+}
+
 fn pct(rate: f64) -> String {
     let p = rate * 100.0;
     if p >= 1.0 || p == 0.0 {
@@ -194,15 +205,15 @@ impl Judge {
         let failed = run.watch.stop.is_some() || relative.rejects || ceiling.as_ref().is_some_and(|c| c.rejects);
         if !failed {
             reasons.push(format!(
-                "no regression shown: relative evidence {:.2} below {:.0} at every minute, final P = {:.3} \
+                "no regression shown: relative evidence {} now, below {:.0} at every minute; final P = {:.3} \
                  above {:.4}{}",
-                run.watch.evidence.last().map_or(1.0, |e| e.relative),
+                e_text(run.watch.evidence.last().map_or(1.0, |e| e.relative)),
                 run.watch.relative_threshold,
                 relative.p_value,
                 relative.alpha,
                 ceiling.as_ref().map_or(String::new(), |c| format!(
-                    "; ceiling evidence {:.2} below {:.0}, final P = {:.3} above {:.4}",
-                    run.watch.evidence.last().map_or(1.0, |e| e.ceiling),
+                    "; ceiling evidence {} now, below {:.0} at every minute; final P = {:.3} above {:.4}",
+                    e_text(run.watch.evidence.last().map_or(1.0, |e| e.ceiling)),
                     run.watch.ceiling_threshold,
                     c.p_value,
                     c.alpha
@@ -292,15 +303,15 @@ impl Judge {
                     test: Test::Relative,
                     reason: format!(
                         "minute {minute}: the new version fails {} the old one on the minutes both served \
-                         ({} of their {} errors, on {} of their {} calls); the evidence {:.1} reached {:.0}, \
-                         1 / the relative test's α for the minute-by-minute looks",
+                         ({} of their {} errors, on {} of their {} calls); the evidence {} reached the \
+                         threshold {:.0} (1 / the relative test's α)",
                         r.value()
                             .map_or("more often than".to_string(), |v| format!("{v:.2}x as often as")),
                         r.new_errors,
                         r.errors,
                         pct(r.new_calls as f64 / r.calls.max(1) as f64),
                         r.calls,
-                        shown(rel_e),
+                        e_text(shown(rel_e)),
                         relative_threshold,
                     ),
                 });
@@ -310,13 +321,13 @@ impl Judge {
                     test: Test::Ceiling,
                     reason: format!(
                         "minute {minute}: the new version's error rate {} ({} errors in {} calls) is above \
-                         MAX_ERROR_RATE {} %; the evidence {:.1} reached {:.0}, 1 / the ceiling's α for the \
-                         minute-by-minute looks",
+                         MAX_ERROR_RATE {} %; the evidence {} reached the threshold {:.0} (1 / the \
+                         ceiling's α)",
                         pct(new_rate.unwrap_or(0.0)),
                         run.new_errors,
                         run.new_calls,
                         self.settings.max_error_rate_pct,
-                        shown(ceil_e),
+                        e_text(shown(ceil_e)),
                         ceiling_threshold,
                     ),
                 });

@@ -30,6 +30,10 @@ impl Default for Spending {
     }
 }
 
+fn round12(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JudgeSettings {
     /// `CONFIDENCE`: false rollbacks over every look together, the final one included, are at
@@ -69,19 +73,20 @@ impl JudgeSettings {
         })
     }
 
-    /// α = 1 − `CONFIDENCE`: the bound on false rollbacks, every look together.
+    /// α = 1 − `CONFIDENCE`: the bound on false rollbacks, every look together. Rounded to 12
+    /// decimals, so that 0.95 gives 0.05 and not 0.050000000000000044 in the records.
     pub fn alpha(&self) -> f64 {
-        1.0 - self.confidence
+        round12(1.0 - self.confidence)
     }
 
     /// The relative test's part of α.
     pub fn relative_alpha(&self) -> f64 {
-        self.alpha() * self.spending.relative_share
+        round12(self.alpha() * self.spending.relative_share)
     }
 
     /// The ceiling's part of α.
     pub fn ceiling_alpha(&self) -> f64 {
-        self.alpha() - self.relative_alpha()
+        round12(self.alpha() - self.relative_alpha())
     }
 
     /// `MAX_ERROR_RATE` as a rate in [0, 1].
@@ -97,7 +102,7 @@ mod tests {
     #[test]
     fn alpha_is_split_and_adds_up() {
         let s = JudgeSettings::new(0.95, 5.0).unwrap();
-        assert!((s.alpha() - 0.05).abs() < 1e-12);
+        assert_eq!((s.alpha(), s.relative_alpha(), s.ceiling_alpha()), (0.05, 0.04, 0.01));
         assert!((s.relative_alpha() + s.ceiling_alpha() - s.alpha()).abs() < 1e-15);
         assert!(s.relative_alpha() > s.ceiling_alpha());
         assert_eq!(s.ceiling(), 0.05);

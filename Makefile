@@ -20,7 +20,7 @@ CARGO ?= cargo
 SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" \
 	SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR="$(CURDIR)/.aws-sam/cli"
 
-.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target bench
+.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target bench bench-judge
 
 all: test
 
@@ -97,6 +97,11 @@ bench: venv
 	$(CARGO) run --release --quiet -p shiftguard-e2e --bin bench
 	$(CARGO) bench -p shiftguard --bench core
 	@if [ -d .aws-sam/build ]; then $(SAM_VENV)/bin/python tools/check_bootstraps.py; else echo "arm64 sizes: run make build first"; fi
+
+# The canary judge against the alternatives on simulated deployments (fixed seed, release, a
+# few minutes on two cores): Markdown tables, shown in docs/canary-judge.md.
+bench-judge:
+	$(CARGO) bench -p shiftguard --bench judge
 
 demo: venv bins
 	$(CARGO) run --quiet -p shiftguard-e2e --bin demo

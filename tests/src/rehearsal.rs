@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, StateValue, Tag};
-use aws_sdk_codedeploy::types::ComputePlatform;
+use aws_sdk_codedeploy::types::{ComputePlatform, DeploymentStatus};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{AliasRoutingConfiguration, Environment, FunctionCode, Runtime};
 use serde_json::{Value, json};
@@ -441,25 +441,10 @@ impl<'a> Rehearsal<'a> {
                     "  alarm-rollback: {}",
                     stopped.as_str().unwrap_or("no answer")
                 ));
-                let status = self
-                    .aws
-                    .codedeploy
-                    .get_deployment()
-                    .deployment_id(&deployment)
-                    .send()
-                    .await
-                    .expect("GetDeployment");
-                let info = status.deployment_info;
+                let info = self.aws.deployment_info(&deployment).await;
                 // The stop started CodeDeploy's rollback deployment (the stand-in, as AWS does).
-                let rollback = info
-                    .as_ref()
-                    .and_then(|d| d.rollback_info.as_ref())
-                    .and_then(|r| r.rollback_deployment_id.clone());
-                let status = info
-                    .and_then(|d| d.status)
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default();
-                if status == "Stopped" {
+                let rollback = info.rollback_info.and_then(|r| r.rollback_deployment_id);
+                if info.status == Some(DeploymentStatus::Stopped) {
                     self.point_live(&old, None).await;
                     if let Some(rollback) = rollback {
                         // Playing CodeDeploy: its rollback put the old version back, and ended.

@@ -42,6 +42,18 @@ impl Aws {
             ),
         }
     }
+
+    /// GetDeployment's `deploymentInfo` of `id`.
+    pub async fn deployment_info(&self, id: &str) -> aws_sdk_codedeploy::types::DeploymentInfo {
+        self.codedeploy
+            .get_deployment()
+            .deployment_id(id)
+            .send()
+            .await
+            .expect("GetDeployment")
+            .deployment_info
+            .unwrap_or_else(|| panic!("GetDeployment of {id} without deploymentInfo"))
+    }
 }
 
 /// A name no other test in this run uses.

@@ -36,11 +36,8 @@ async fn stops_of(id: &str) -> Vec<Value> {
 }
 
 async fn status_of(aws: &Aws, id: &str) -> String {
-    let d = aws.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
-    d.deployment_info
-        .and_then(|i| i.status)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default()
+    let status = aws.deployment_info(id).await.status;
+    status.map(|s| s.as_str().to_string()).unwrap_or_default()
 }
 
 fn outcome(run: &FunctionRun, i: usize) -> Value {
@@ -255,22 +252,14 @@ async fn stop_with_rollback(aws: &Aws, id: &str) -> String {
         .send()
         .await
         .expect("StopDeployment");
-    let stopped = aws.codedeploy.get_deployment().deployment_id(id).send().await.unwrap();
-    let rollback = stopped
-        .deployment_info
-        .and_then(|i| i.rollback_info)
+    let rollback = aws
+        .deployment_info(id)
+        .await
+        .rollback_info
         .and_then(|r| r.rollback_deployment_id)
         .expect("the stopped deployment names its rollback");
     // What AWS's model says a rollback deployment looks like, as the stand-in answers it.
-    let info = aws
-        .codedeploy
-        .get_deployment()
-        .deployment_id(&rollback)
-        .send()
-        .await
-        .unwrap()
-        .deployment_info
-        .unwrap();
+    let info = aws.deployment_info(&rollback).await;
     assert_eq!(info.creator, Some(DeploymentCreator::CodeDeployRollback));
     assert_eq!(
         info.rollback_info

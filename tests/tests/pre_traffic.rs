@@ -81,15 +81,7 @@ async fn a_healthy_new_version_is_reported_succeeded() {
 async fn the_appspec_is_read_with_get_application_revision_when_get_deployment_hides_it() {
     let (_, deployment) = deployment_to(HEALTHY, 10).await;
     let aws = Aws::new(LocalAws::shared()).await;
-    let info = aws
-        .codedeploy
-        .get_deployment()
-        .deployment_id(&deployment)
-        .send()
-        .await
-        .unwrap()
-        .deployment_info
-        .unwrap();
+    let info = aws.deployment_info(&deployment).await;
     let hidden = info
         .revision
         .as_ref()
@@ -371,16 +363,7 @@ async fn an_appspec_kept_in_s3_is_read_from_the_version_the_revision_names() {
     let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, true)).await;
 
     // GetDeployment gives the revision back as it was given, as AWS does.
-    let revision = aws
-        .codedeploy
-        .get_deployment()
-        .deployment_id(&deployment)
-        .send()
-        .await
-        .unwrap()
-        .deployment_info
-        .and_then(|i| i.revision)
-        .expect("a revision");
+    let revision = aws.deployment_info(&deployment).await.revision.expect("a revision");
     assert_eq!(revision.revision_type, Some(RevisionLocationType::S3));
     let location = revision.s3_location.expect("its s3Location");
     assert_eq!(

@@ -12,18 +12,10 @@ use crate::canary::e_process::{Grid, Trial};
 use crate::canary::minute::Minute;
 use crate::canary::null_distribution::Pmf;
 
-/// The rates mixed, as odds ratios over the ceiling's odds: 1.5x to 10x the ceiling (for a small
-/// ceiling, nearly the same as rate ratios), weighted towards 2x–4x like the relative test.
+/// The rates mixed, as odds ratios over the ceiling's odds: the relative test's grid, 1.5x to 10x
+/// the ceiling (for a small ceiling, nearly the same as rate ratios), weighted towards 2x–4x.
 pub fn grid() -> Grid {
-    Grid::new(&[
-        (1.5, 1.0),
-        (2.0, 2.0),
-        (2.5, 2.0),
-        (3.0, 2.0),
-        (4.0, 2.0),
-        (6.0, 1.0),
-        (10.0, 1.0),
-    ])
+    crate::canary::relative_risk::grid()
 }
 
 /// What the ceiling asks of a minute, for a ceiling `rate` in [0, 1].

@@ -15,6 +15,14 @@ from moto.core.utils import utcnow
 from .codedeploy import MODEL
 
 
+def _one_of(shape, field, value):
+    """`value`, when it is one of the model's `shape` enum; else ValueError naming `field`."""
+    allowed = MODEL.shape_for(shape).enum
+    if value not in allowed:
+        raise ValueError(f"{field} {value!r} is none of {shape}'s {allowed}")
+    return value
+
+
 def set_deployment_state(deployment_id, change):
     """Plays CodeDeploy's progress: {"status", "created_seconds_ago", "completed_seconds_ago",
     "creator", "rollbackInfo"}. `status` must be a DeploymentStatus value of the model, `creator`
@@ -30,10 +38,7 @@ def set_deployment_state(deployment_id, change):
                 continue
             now = utcnow()
             if "creator" in change:
-                creators = MODEL.shape_for("DeploymentCreator").enum
-                if change["creator"] not in creators:
-                    raise ValueError(f"creator {change['creator']!r} is none of DeploymentCreator's {creators}")
-                deployment.creator = change["creator"]
+                deployment.creator = _one_of("DeploymentCreator", "creator", change["creator"])
             if "rollbackInfo" in change:
                 members = set(MODEL.shape_for("RollbackInfo").members)
                 unknown = set(change["rollbackInfo"]) - members
@@ -41,10 +46,7 @@ def set_deployment_state(deployment_id, change):
                     raise ValueError(f"rollbackInfo has no {sorted(unknown)}; RollbackInfo has {sorted(members)}")
                 deployment.rollback_info = {**(getattr(deployment, "rollback_info", None) or {}), **change["rollbackInfo"]}
             if "status" in change:
-                statuses = MODEL.shape_for("DeploymentStatus").enum
-                if change["status"] not in statuses:
-                    raise ValueError(f"status {change['status']!r} is none of DeploymentStatus's {statuses}")
-                deployment.status = change["status"]
+                deployment.status = _one_of("DeploymentStatus", "status", change["status"])
             if "created_seconds_ago" in change:
                 deployment.create_time = now - datetime.timedelta(seconds=change["created_seconds_ago"])
             if "completed_seconds_ago" in change:

@@ -155,6 +155,9 @@ pub async fn run_function(
                         "arn:aws:lambda:us-east-1:123456789012:function:hook",
                     )
                     .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                    // As Lambda sends it; AWS's Python runtime interface client (make bench's
+                    // seed hooks) crashes without it.
+                    .header("Content-Type", "application/json")
                     .body(http_body_util::Full::new(serde_json::to_vec(&p.event).unwrap().into()))
                     .unwrap();
             }

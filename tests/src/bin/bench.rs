@@ -86,6 +86,9 @@ async fn main() {
         let mut env = with(extra);
         env.push(("SEED_PYTHON".into(), python.display().to_string()));
         env.push(("SEED_HANDLER".into(), handler.into()));
+        // Lambda sets AWS_DEFAULT_REGION beside AWS_REGION, and boto3 reads only the former
+        // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+        env.push(("AWS_DEFAULT_REGION".into(), shiftguard_e2e::local_aws::REGION.into()));
         env
     };
 

@@ -5,7 +5,8 @@
 //! [`delivery`], [`config`], [`deployment`] (AWS's deployment enums as plain types), and
 //! [`eventbridge`] (what the two EventBridge functions share).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
-//! them; [`fakes`] are in-memory ports for the functions' tests.
+//! them; [`fakes`] are in-memory ports and test helpers, for the functions' tests and any
+//! folder's own.
 
 pub mod adapters;
 pub mod canary;

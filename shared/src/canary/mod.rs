@@ -15,7 +15,8 @@
 //! - [`settings`]: `CONFIDENCE`, `MAX_ERROR_RATE` and how α is spent.
 //! - [`error`]: bad input, named by minute and field.
 //!
-//! May use: nothing outside the crate's pure core (statrs for the distributions).
+//! May use: nothing else of this crate (statrs for the distributions); its tests check a bound
+//! with `gate::statistics`.
 
 pub mod ceiling;
 pub mod e_process;

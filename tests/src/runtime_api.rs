@@ -155,8 +155,10 @@ pub async fn run_function(
                         "arn:aws:lambda:us-east-1:123456789012:function:hook",
                     )
                     .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-                    // As Lambda sends it; AWS's Python runtime interface client (make bench's
-                    // seed hooks) crashes without it.
+                    // The body is the event, "a JSON document" (Runtime API reference,
+                    // https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html); the page
+                    // lists no Content-Type header, but AWS's Python runtime interface client
+                    // (make bench's seed hooks) reads one and crashes without it.
                     .header("Content-Type", "application/json")
                     .body(http_body_util::Full::new(serde_json::to_vec(&p.event).unwrap().into()))
                     .unwrap();

@@ -16,6 +16,10 @@ use crate::judge::output::Judged;
 /// The settings a line may give, as the functions read them from their environment.
 pub const SETTINGS: [&str; 2] = ["CONFIDENCE", "MAX_ERROR_RATE"];
 
+/// The most calls (or errors) one version may have in a minute: far above any Lambda function's
+/// traffic, and far enough below `u64::MAX` that the judge's sums cannot overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000;
+
 /// One deployment, as a line gives it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +104,25 @@ fn settings(given: &BTreeMap<String, String>) -> Result<JudgeSettings, LineError
     })
 }
 
+/// Every count within [`MAX_COUNT`], the first one beyond named.
+fn within_bounds(minutes: &[Minute]) -> Result<(), LineError> {
+    for (i, m) in minutes.iter().enumerate() {
+        for (version, c) in [("new", m.new), ("old", m.old)] {
+            for (name, value) in [("invocations", c.invocations), ("errors", c.errors)] {
+                if value > MAX_COUNT {
+                    return Err(field(
+                        format!("minutes[{i}].{version}.{name}"),
+                        format!(
+                            "{value} in one minute is more than the judge takes: at most {MAX_COUNT} a minute for each version"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The judge's complaint about a minute, named by its place in `minutes`.
 fn minute_error(e: CanaryError) -> LineError {
     match e {
@@ -127,6 +150,7 @@ pub fn judge_line(number: usize, text: &str) -> Result<Option<String>, LineError
         return Ok(None);
     }
     let deployment = parse(text.trim_end_matches(['\n', '\r']))?;
+    within_bounds(&deployment.minutes)?;
     let judge = Judge::new(settings(&deployment.settings)?);
     let verdict = judge.final_look(&deployment.minutes).map_err(minute_error)?;
     let judged = Judged::new(number, &judge, verdict);
@@ -220,6 +244,23 @@ mod tests {
         let text = format!(r#"{{"minutes": [{GOOD_MINUTE}, {GOOD_MINUTE}, {bad}]}}"#);
         let e = error(&text);
         assert!(e.starts_with("minutes[2].new.errors: 5 errors in 3 invocations"), "{e}");
+    }
+
+    #[test]
+    fn counts_beyond_any_real_traffic_are_refused_not_overflowed() {
+        let huge = r#"{"new": {"invocations": 18446744073709551615, "errors": 1}, "old": {"invocations": 18446744073709551615, "errors": 1}}"#;
+        let e = error(&format!(r#"{{"minutes": [{GOOD_MINUTE}, {huge}]}}"#));
+        assert_eq!(
+            e,
+            "minutes[1].new.invocations: 18446744073709551615 in one minute is more than the judge takes: at most \
+             1000000000 a minute for each version"
+        );
+        let at_the_limit =
+            r#"{"new": {"invocations": 1000000000, "errors": 0}, "old": {"invocations": 1000000000, "errors": 0}}"#;
+        assert_eq!(
+            judged(&format!(r#"{{"minutes": [{at_the_limit}]}}"#))["final"],
+            "Succeeded"
+        );
     }
 
     #[test]

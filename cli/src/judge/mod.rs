@@ -26,7 +26,8 @@ const AFTER_LONG_HELP: &str = r#"INPUT (stdin), one deployment a line:
             optional, strings as in the functions' environment and read by the same parsers.
             Any other key is an error.
   minutes   Complete minutes, oldest first: each version's Invocations and Errors through the
-            alias. "new" is the version being deployed, "old" the one serving before it.
+            alias, whole numbers up to 1000000000. "new" is the version being deployed, "old"
+            the one serving before it.
   Blank lines are skipped.
 
 OUTPUT (stdout), one line per judged deployment, in input order:

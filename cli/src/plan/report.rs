@@ -48,7 +48,7 @@ pub fn text(p: &Plan) -> String {
     let _ = writeln!(
         out,
         "  service    {} calls a minute, {} % of them errors: over the shift the new version serves about \
-         {:.0} calls, and {} errors at that rate",
+         {:.0} calls and {} errors at that rate",
         p.calls_per_minute,
         p.error_rate_pct,
         p.new_version_calls,
@@ -141,7 +141,7 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("2000 calls a minute, 1 % of them errors"), "{t}");
-        assert!(t.contains("about 2000 calls, and 20.0 errors at that rate"), "{t}");
+        assert!(t.contains("about 2000 calls and 20.0 errors at that rate"), "{t}");
         assert!(t.contains("stopped before the shift completes"), "{t}");
         assert!(t.contains("Median minute of the rollback: 2x: "), "{t}");
         for r in ["1x", "1.1x", "1.25x", "2x", "10x"] {

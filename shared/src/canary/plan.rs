@@ -221,14 +221,13 @@ fn warnings(plan: &Plan, shift: Shift) -> Vec<String> {
         ));
     } else if plan.smallest[0].stopped_during_shift.is_none() {
         let by_final_look = plan.smallest[0].by_final_look.map_or(
-            format!("nor is a {largest}x one rolled back even by the final look"),
-            |rho| format!("the final look, once every user is on the new version, rolls back a {rho}x one"),
+            ", nor rolled back by the final look once every user is on the new version".to_string(),
+            |rho| format!("; the final look, once every user is on the new version, rolls back a {rho}x one in 80 %"),
         );
         out.push(format!(
             "this canary is too small to see anything useful: over the {}-minute shift the new version \
              is expected to serve {:.0} calls and {} errors at the base rate, and not even a {largest}x \
-             regression is stopped before the shift completes in 80 % of deployments; {by_final_look} \
-             in 80 %. More calls in the canary would see more: a longer canary ({}), a linear shift, or a \
+             regression is stopped before the shift completes in 80 % of deployments{by_final_look}. More calls in the canary would see more: a longer canary ({}), a linear shift, or a \
              larger percentage (a custom configuration).",
             plan.shift_minutes,
             plan.new_version_calls,
@@ -290,6 +289,11 @@ mod tests {
         assert_eq!(p.warnings.len(), 1);
         assert!(
             p.warnings[0].starts_with("this canary is too small to see anything useful"),
+            "{}",
+            p.warnings[0]
+        );
+        assert!(
+            p.warnings[0].contains("nor rolled back by the final look once every user is on the new version"),
             "{}",
             p.warnings[0]
         );

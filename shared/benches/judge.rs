@@ -4,7 +4,8 @@
 //!
 //! Each deployment draws, minute by minute, Poisson traffic through the alias, each call routed
 //! to the new version with the minute's share (a canary's 10 %, or a linear ramp), and Binomial
-//! errors: the old version at the base rate p, the new one at ρ·p. Every row judges the same
+//! errors: the old version at the base rate p, the new one at ρ·p (`shiftguard::canary::simulation`,
+//! the simulator `shiftguard plan` runs too). Every row judges the same
 //! draws; ρ = 1 is a healthy release, so its column is the false-rollback rate. A rollback "at
 //! minute m" uses the complete minutes 1..m; the last minute's look is the final one
 //! (AfterAllowTraffic), so "during the shift" means a stop after minutes 1..T−1.
@@ -12,15 +13,14 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
-use rand_distr::{Binomial, Distribution, Normal, Poisson, Uniform};
 use shiftguard::canary::e_process::Grid;
 use shiftguard::canary::final_look::{Look, final_test};
 use shiftguard::canary::judge::Judge;
 use shiftguard::canary::minute::{Counts, Minute};
 use shiftguard::canary::relative_risk;
 use shiftguard::canary::settings::{JudgeSettings, Spending};
+use shiftguard::canary::shift::Shift;
+use shiftguard::canary::simulation::{Base, Scenario, Seeds, Tally};
 use shiftguard::gate::statistics::{two_proportion_z, wilson_lower_bound, z_one_sided};
 
 const SEED: u64 = 20_261_202;
@@ -30,138 +30,88 @@ const CONFIDENCE: f64 = 0.95;
 /// drawn, so that ρ = 1 is a healthy release for every row.
 const MAX_ERROR_RATE_PCT: f64 = 5.0;
 
-#[derive(Clone, Copy)]
-enum Shift {
-    /// `share` of the calls for `minutes` minutes, then all of them.
-    Canary { share: f64, minutes: usize },
-    /// 10 %, 20 %, … 90 %, a minute each, then all of them.
-    Linear,
-}
-
-impl Shift {
-    fn shares(self) -> Vec<f64> {
-        match self {
-            Shift::Canary { share, minutes } => vec![share; minutes],
-            Shift::Linear => (1..10).map(|i| i as f64 / 10.0).collect(),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Base {
-    Constant(f64),
-    /// Rising from `from` to `to` over the shift (a morning's traffic), times a lognormal
-    /// minute-to-minute wobble (σ = 0.3), and one minute in ten a dependency's bad minute (×4):
-    /// the same for both versions.
-    Varying {
-        from: f64,
-        to: f64,
-    },
-}
-
-struct Scenario {
+/// A scenario of the tables: its deployments and how many of them.
+struct Case {
     name: &'static str,
-    calls_per_minute: f64,
-    shift: Shift,
-    base: Base,
+    scenario: Scenario,
     runs: usize,
 }
 
-fn scenarios() -> Vec<Scenario> {
+fn scenarios() -> Vec<Case> {
     let canary10 = Shift::Canary {
-        share: 0.1,
+        percent: 10,
         minutes: 10,
     };
+    let case = |name, calls_per_minute, shift, base, runs| Case {
+        name,
+        scenario: Scenario {
+            calls_per_minute,
+            shift,
+            base,
+        },
+        runs,
+    };
     vec![
-        Scenario {
-            name: "2000 calls/min, 10 % canary for 10 min, 1 % base error",
-            calls_per_minute: 2000.0,
-            shift: canary10,
-            base: Base::Constant(0.01),
-            runs: 10_000,
-        },
-        Scenario {
-            name: "2000 calls/min, 10 % canary for 10 min, 0.1 % base error",
-            calls_per_minute: 2000.0,
-            shift: canary10,
-            base: Base::Constant(0.001),
-            runs: 10_000,
-        },
-        Scenario {
-            name: "200 calls/min, 10 % canary for 10 min, 1 % base error",
-            calls_per_minute: 200.0,
-            shift: canary10,
-            base: Base::Constant(0.01),
-            runs: 10_000,
-        },
-        Scenario {
-            name: "200 calls/min, 10 % canary for 10 min, 0.1 % base error",
-            calls_per_minute: 200.0,
-            shift: canary10,
-            base: Base::Constant(0.001),
-            runs: 10_000,
-        },
-        Scenario {
-            name: "2000 calls/min, linear 10 % a minute, 1 % base error",
-            calls_per_minute: 2000.0,
-            shift: Shift::Linear,
-            base: Base::Constant(0.01),
-            runs: 10_000,
-        },
-        Scenario {
-            name: "2000 calls/min, linear 10 % a minute, base error rising 0.5 → 2 % with bad minutes",
-            calls_per_minute: 2000.0,
-            shift: Shift::Linear,
-            base: Base::Varying { from: 0.005, to: 0.02 },
-            runs: 10_000,
-        },
-        Scenario {
-            name: "2000 calls/min, 10 % canary for 10 min, base error rising 0.5 → 2 % with bad minutes",
-            calls_per_minute: 2000.0,
-            shift: canary10,
-            base: Base::Varying { from: 0.005, to: 0.02 },
-            runs: 10_000,
-        },
-        Scenario {
-            name: "200 calls/min, 10 % canary watched for 4 hours (240 looks), 1 % base error",
-            calls_per_minute: 200.0,
-            shift: Shift::Canary {
-                share: 0.1,
+        case(
+            "2000 calls/min, 10 % canary for 10 min, 1 % base error",
+            2000.0,
+            canary10,
+            Base::Constant(0.01),
+            10_000,
+        ),
+        case(
+            "2000 calls/min, 10 % canary for 10 min, 0.1 % base error",
+            2000.0,
+            canary10,
+            Base::Constant(0.001),
+            10_000,
+        ),
+        case(
+            "200 calls/min, 10 % canary for 10 min, 1 % base error",
+            200.0,
+            canary10,
+            Base::Constant(0.01),
+            10_000,
+        ),
+        case(
+            "200 calls/min, 10 % canary for 10 min, 0.1 % base error",
+            200.0,
+            canary10,
+            Base::Constant(0.001),
+            10_000,
+        ),
+        case(
+            "2000 calls/min, linear 10 % a minute, 1 % base error",
+            2000.0,
+            Shift::Linear { percent: 10, every: 1 },
+            Base::Constant(0.01),
+            10_000,
+        ),
+        case(
+            "2000 calls/min, linear 10 % a minute, base error rising 0.5 → 2 % with bad minutes",
+            2000.0,
+            Shift::Linear { percent: 10, every: 1 },
+            Base::Varying { from: 0.005, to: 0.02 },
+            10_000,
+        ),
+        case(
+            "2000 calls/min, 10 % canary for 10 min, base error rising 0.5 → 2 % with bad minutes",
+            2000.0,
+            canary10,
+            Base::Varying { from: 0.005, to: 0.02 },
+            10_000,
+        ),
+        case(
+            "200 calls/min, 10 % canary watched for 4 hours (240 looks), 1 % base error",
+            200.0,
+            Shift::Canary {
+                percent: 10,
                 minutes: 240,
             },
-            base: Base::Constant(0.01),
-            runs: 4000,
-        },
+            Base::Constant(0.01),
+            4000,
+        ),
     ]
-}
-
-/// One deployment's minutes: the traffic and the base rate from `traffic`, the same for every ρ,
-/// the errors from `errors`.
-fn draw(s: &Scenario, rho: f64, traffic: &mut Xoshiro256PlusPlus, errors: &mut Xoshiro256PlusPlus) -> Vec<Minute> {
-    let shares = s.shift.shares();
-    let t_last = (shares.len() - 1).max(1) as f64;
-    let calls = Poisson::new(s.calls_per_minute).unwrap();
-    let wobble = Normal::new(0.0, 0.3).unwrap();
-    let unit = Uniform::new(0.0, 1.0).unwrap();
-    shares
-        .iter()
-        .enumerate()
-        .map(|(t, &share)| {
-            let n = calls.sample(traffic) as u64;
-            let n_new = Binomial::new(n, share).unwrap().sample(traffic);
-            let p = match s.base {
-                Base::Constant(p) => p,
-                Base::Varying { from, to } => {
-                    let trend = from * (to / from).powf(t as f64 / t_last);
-                    let bad = if unit.sample(traffic) < 0.1 { 4.0 } else { 1.0 };
-                    (trend * f64::exp(wobble.sample(traffic)) * bad).min(0.2)
-                }
-            };
-            let e_new = Binomial::new(n_new, (rho * p).min(1.0)).unwrap().sample(errors);
-            let e_old = Binomial::new(n - n_new, p).unwrap().sample(errors);
-            Minute::new(Counts::new(n_new, e_new), Counts::new(n - n_new, e_old))
-        })
-        .collect()
 }
 
 const ROWS: &str = "Rows:
@@ -320,45 +270,18 @@ fn variant_judges() -> Vec<(&'static str, Judge, bool)> {
     ]
 }
 
-/// SplitMix64's finaliser: one well-mixed seed per (scenario, run, stream).
-fn seed(parts: [u64; 3]) -> u64 {
-    parts.iter().fold(SEED, |h, &p| {
-        let mut z = (h ^ p).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    })
-}
-
-/// `f` of every run of scenario `s` at ρ = `RHOS[rho_index]`, in run order, on every core. A run's
+/// `f` of every run of scenario `si` at ρ = `RHOS[rho_index]`, in run order, on every core. A run's
 /// traffic and base rate depend on the run alone, its errors on the run and ρ.
-fn simulate<T: Send>(s: &Scenario, si: usize, rho_index: usize, f: &(dyn Fn(&[Minute]) -> T + Sync)) -> Vec<T> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                scope.spawn(move || {
-                    (w..s.runs)
-                        .step_by(workers)
-                        .map(|run| {
-                            let mut traffic = Xoshiro256PlusPlus::seed_from_u64(seed([si as u64, run as u64, 0]));
-                            let stream = 1 + rho_index as u64;
-                            let mut errors = Xoshiro256PlusPlus::seed_from_u64(seed([si as u64, run as u64, stream]));
-                            (run, f(&draw(s, RHOS[rho_index], &mut traffic, &mut errors)))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let mut all: Vec<(usize, T)> = parts.into_iter().flatten().collect();
-    all.sort_by_key(|(run, _)| *run);
-    all.into_iter().map(|(_, t)| t).collect()
+fn simulate<T: Send>(c: &Case, si: usize, rho_index: usize, f: &(dyn Fn(&[Minute]) -> T + Sync)) -> Vec<T> {
+    let seeds = Seeds {
+        root: SEED,
+        scenario: si as u64,
+    };
+    c.scenario.simulate(seeds, c.runs, RHOS[rho_index], rho_index as u64, f)
 }
 
 /// The rollback minute of every row for every run of one ρ: `[row][run]`.
-fn rollbacks(s: &Scenario, si: usize, rho_index: usize, rules: &[(&str, Rule<'_>)]) -> Vec<Vec<Option<usize>>> {
+fn rollbacks(s: &Case, si: usize, rho_index: usize, rules: &[(&str, Rule<'_>)]) -> Vec<Vec<Option<usize>>> {
     let by_run = simulate(s, si, rho_index, &|m: &[Minute]| {
         rules.iter().map(|(_, rule)| rule(m)).collect::<Vec<_>>()
     });
@@ -368,7 +291,7 @@ fn rollbacks(s: &Scenario, si: usize, rho_index: usize, rules: &[(&str, Rule<'_>
 }
 
 /// The mean, over the healthy draws of `s`, of the relative test's α spent by its looks.
-fn looks_spending(s: &Scenario, si: usize, judge: &Judge) -> f64 {
+fn looks_spending(s: &Case, si: usize, judge: &Judge) -> f64 {
     let spent = simulate(s, si, 0, &|m: &[Minute]| {
         judge.final_look(m).unwrap().relative.spent_by_looks
     });
@@ -376,13 +299,13 @@ fn looks_spending(s: &Scenario, si: usize, judge: &Judge) -> f64 {
 }
 
 /// One scenario's table, written to `out`; the cells `[rho][row]`.
-fn table(out: &mut String, s: &Scenario, si: usize, rules: &[(&str, Rule<'_>)]) -> Vec<Vec<Cell>> {
-    let last_minute = s.shift.shares().len();
-    let cells: Vec<Vec<Cell>> = (0..RHOS.len())
+fn table(out: &mut String, s: &Case, si: usize, rules: &[(&str, Rule<'_>)]) -> Vec<Vec<Tally>> {
+    let last_minute = s.scenario.shift.minutes();
+    let cells: Vec<Vec<Tally>> = (0..RHOS.len())
         .map(|ri| {
             rollbacks(s, si, ri, rules)
                 .iter()
-                .map(|results| Cell::new(results, last_minute))
+                .map(|results| Tally::new(results, last_minute))
                 .collect()
         })
         .collect();
@@ -396,33 +319,15 @@ fn table(out: &mut String, s: &Scenario, si: usize, rules: &[(&str, Rule<'_>)]) 
     cells
 }
 
-/// Caught (by the final look), stopped during the shift, and the median minute of the rollback
-/// over all runs (`None` when fewer than half are caught).
-struct Cell {
-    caught: usize,
-    during: usize,
-    median: Option<usize>,
-    runs: usize,
+/// A cell of the tables: caught (by the final look), stopped during the shift, and the median
+/// minute of the rollback over all runs, as the library's simulation counts them.
+trait Cell {
+    /// The one-sided 95 % upper bound of the caught share (Wilson).
+    fn caught_upper(&self) -> f64;
+    fn show(&self) -> String;
 }
 
-impl Cell {
-    fn new(results: &[Option<usize>], last_minute: usize) -> Cell {
-        let mut minutes: Vec<usize> = results.iter().map(|r| r.unwrap_or(usize::MAX)).collect();
-        minutes.sort_unstable();
-        let half = minutes[minutes.len().div_ceil(2) - 1];
-        Cell {
-            caught: results.iter().filter(|r| r.is_some()).count(),
-            during: results.iter().filter(|r| r.is_some_and(|m| m < last_minute)).count(),
-            median: (half != usize::MAX).then_some(half),
-            runs: results.len(),
-        }
-    }
-
-    fn share(&self, k: usize) -> f64 {
-        k as f64 / self.runs as f64
-    }
-
-    /// The one-sided 95 % upper bound of the caught share (Wilson).
+impl Cell for Tally {
     fn caught_upper(&self) -> f64 {
         let (k, n) = (self.caught as f64, self.runs as f64);
         1.0 - wilson_lower_bound(n - k, n, z_one_sided(0.95))

@@ -46,4 +46,22 @@ pub enum CanaryError {
     Confidence { value: f64 },
     #[error("MAX_ERROR_RATE is {value}; it must be a percentage from 0 to 100 (e.g. 5.0 for 5 %)")]
     MaxErrorRate { value: f64 },
+    #[error(
+        "unknown deployment configuration {name:?}: CodeDeploy's predefined Lambda configurations are {} \
+         (with or without the CodeDeployDefault. prefix and the Lambda prefix)",
+        crate::canary::shift::LambdaDeploymentConfig::names()
+    )]
+    UnknownDeploymentConfig { name: String },
+    #[error(
+        "the calls per minute are {value}; give the service's calls a minute through the alias, a number \
+         above 0 and at most {max}"
+    )]
+    CallsPerMinute { value: f64, max: f64 },
+    #[error(
+        "the base error rate is {value} %; give the old version's error rate in percent, above 0 and at \
+         most 100 (e.g. 1 for 1 %): without errors there is no rate to compare"
+    )]
+    BaseErrorRate { value: f64 },
+    #[error("{value} simulated deployments: give from 1 to {max}")]
+    Runs { value: usize, max: usize },
 }

@@ -12,11 +12,17 @@
 //! - [`null_distribution`]: a minute's count when the new version is no worse.
 //! - [`final_look`]: the exact test after the shift, on what the looks left of α.
 //! - [`judge`]: both tests, every look, the verdict and its reasons.
-//! - [`settings`]: `CONFIDENCE`, `MAX_ERROR_RATE` and how α is spent.
+//! - [`settings`]: `CONFIDENCE`, `MAX_ERROR_RATE` (read as the gate reads them) and how α is spent.
 //! - [`error`]: bad input, named by minute and field.
 //!
-//! May use: nothing else of this crate (statrs for the distributions); its tests check a bound
-//! with `gate::statistics`.
+//! Before a deployment, what the judge can see:
+//! - [`shift`]: how the alias moves traffic; CodeDeploy's predefined Lambda configurations.
+//! - [`simulation`]: deployments drawn at random (`make bench-judge`, `shiftguard plan`).
+//! - [`plan`]: the smallest regression caught, and when, for a service's traffic and shift.
+//!
+//! May use: `gate::settings`'s parsers for `CONFIDENCE` and `MAX_ERROR_RATE`, and `config`
+//! (statrs for the distributions; rand and rand_distr for the simulation, seeded, never from
+//! the operating system); its tests check a bound with `gate::statistics`.
 
 pub mod ceiling;
 pub mod e_process;
@@ -25,5 +31,8 @@ pub mod final_look;
 pub mod judge;
 pub mod minute;
 pub mod null_distribution;
+pub mod plan;
 pub mod relative_risk;
 pub mod settings;
+pub mod shift;
+pub mod simulation;

@@ -10,6 +10,8 @@
 //!   the looks did not use of the test's α (see `final_look`).
 
 use crate::canary::error::CanaryError;
+use crate::config::env::{ConfigError, FromEnv};
+use crate::gate::settings::{confidence, max_error_rate_pct};
 
 /// How α is divided. The defaults are the judge's; other values serve the bench's comparisons.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,9 +97,25 @@ impl JudgeSettings {
     }
 }
 
+impl FromEnv for JudgeSettings {
+    /// `CONFIDENCE` and `MAX_ERROR_RATE` through the post-traffic gate's own parsers: the same
+    /// ranges, the same errors naming the variable; unset, the gate's defaults. The gate's ranges
+    /// lie within what [`JudgeSettings::new`] accepts, so nothing is checked twice.
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = JudgeSettings::default();
+        Ok(JudgeSettings {
+            confidence: confidence(get)?.unwrap_or(d.confidence),
+            max_error_rate_pct: max_error_rate_pct(get)?.unwrap_or(d.max_error_rate_pct),
+            spending: d.spending,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::env;
+    use crate::gate::settings::GateSettings;
 
     #[test]
     fn alpha_is_split_and_adds_up() {
@@ -123,5 +141,64 @@ mod tests {
         }
         assert!(JudgeSettings::new(0.99, 0.0).is_ok());
         assert!(JudgeSettings::new(0.5, 100.0).is_ok());
+    }
+
+    #[test]
+    fn unset_variables_give_the_gates_defaults() {
+        let s = JudgeSettings::from_lookup(&env(&[])).unwrap();
+        assert_eq!(s, JudgeSettings::default());
+        let gate = GateSettings::default();
+        assert_eq!(
+            (s.confidence, s.max_error_rate_pct),
+            (gate.confidence, gate.max_error_rate_pct)
+        );
+    }
+
+    #[test]
+    fn reads_confidence_and_max_error_rate_as_the_gate_does() {
+        let get = env(&[
+            ("CONFIDENCE", " 0.99 "),
+            ("MAX_ERROR_RATE", "5.0"),
+            ("MIN_INVOCATIONS", "x"),
+        ]);
+        let s = JudgeSettings::from_lookup(&get).unwrap();
+        assert_eq!((s.confidence, s.max_error_rate_pct), (0.99, 5.0));
+        assert_eq!(s.spending, Spending::default());
+        assert_eq!(s.alpha(), 0.01);
+        let blank = JudgeSettings::from_lookup(&env(&[("CONFIDENCE", ""), ("MAX_ERROR_RATE", "  ")])).unwrap();
+        assert_eq!(blank, JudgeSettings::default());
+    }
+
+    #[test]
+    fn a_bad_value_is_the_gates_error_word_for_word() {
+        for (var, value) in [
+            ("CONFIDENCE", "95"),
+            ("CONFIDENCE", "1"),
+            ("CONFIDENCE", "0.4"),
+            ("CONFIDENCE", "high"),
+            ("MAX_ERROR_RATE", "1%"),
+            ("MAX_ERROR_RATE", "-1"),
+            ("MAX_ERROR_RATE", "101"),
+            ("MAX_ERROR_RATE", "NaN"),
+        ] {
+            let judge = JudgeSettings::from_lookup(&env(&[(var, value)])).unwrap_err();
+            let gate = GateSettings::from_lookup(&env(&[(var, value)])).unwrap_err();
+            assert_eq!(judge, gate, "{var}={value}");
+            assert!(judge.to_string().starts_with(&format!("{var} is not valid")), "{judge}");
+        }
+        let e = JudgeSettings::from_lookup(&env(&[("CONFIDENCE", "95")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"CONFIDENCE is not valid: "95" is not a number from 0.5 to 0.9999"#
+        );
+    }
+
+    #[test]
+    fn the_gates_ranges_lie_within_what_the_judge_accepts() {
+        for (c, m) in [(0.5, 0.0), (0.9999, 100.0), (0.5, 100.0), (0.9999, 0.0)] {
+            let get = env(&[("CONFIDENCE", &c.to_string()), ("MAX_ERROR_RATE", &m.to_string())]);
+            let read = JudgeSettings::from_lookup(&get).unwrap();
+            assert_eq!(read, JudgeSettings::new(c, m).unwrap());
+        }
     }
 }

@@ -52,10 +52,21 @@ impl Default for GateSettings {
     }
 }
 
+/// `CONFIDENCE`, one-sided, from 0.5 to 0.9999; `None` when unset. The canary judge reads it
+/// through this function too, so both say the same about a bad value.
+pub fn confidence(get: &impl Fn(&str) -> Option<String>) -> Result<Option<f64>, ConfigError> {
+    parse_f64(get, "CONFIDENCE", 0.5, 0.9999)
+}
+
+/// `MAX_ERROR_RATE`, percent, from 0 to 100; `None` when unset. Shared with the canary judge.
+pub fn max_error_rate_pct(get: &impl Fn(&str) -> Option<String>) -> Result<Option<f64>, ConfigError> {
+    parse_f64(get, "MAX_ERROR_RATE", 0.0, 100.0)
+}
+
 impl GateSettings {
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let d = GateSettings::default();
-        let confidence = parse_f64(get, "CONFIDENCE", 0.5, 0.9999)?.unwrap_or(d.confidence);
+        let confidence = confidence(get)?.unwrap_or(d.confidence);
         let on_insufficient_data = match non_empty(get, "ON_INSUFFICIENT_DATA").map(|v| v.to_ascii_lowercase()) {
             None => d.on_insufficient_data,
             Some(v) if v == "pass" => OnInsufficientData::Pass,
@@ -69,7 +80,7 @@ impl GateSettings {
             }
         };
         Ok(GateSettings {
-            max_error_rate_pct: parse_f64(get, "MAX_ERROR_RATE", 0.0, 100.0)?.unwrap_or(d.max_error_rate_pct),
+            max_error_rate_pct: max_error_rate_pct(get)?.unwrap_or(d.max_error_rate_pct),
             confidence,
             min_invocations: parse_u64(get, "MIN_INVOCATIONS", 1..=1_000_000_000)?.unwrap_or(d.min_invocations),
             on_insufficient_data,

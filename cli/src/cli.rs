@@ -1,0 +1,24 @@
+//! The command line: one subcommand a file (`judge`, `plan`), each with its own manual in --help.
+
+use clap::{Parser, Subcommand};
+
+use crate::{judge, plan};
+
+/// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, and plan
+/// what it can see before a deployment starts.
+#[derive(Debug, Parser)]
+#[command(name = "shiftguard", version, propagate_version = true)]
+#[command(
+    after_help = "Run `shiftguard <COMMAND> --help` for a command's manual: what it reads, writes, \
+its exit codes and an example."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Judge(judge::Args),
+    Plan(plan::Args),
+}

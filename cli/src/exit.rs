@@ -1,0 +1,10 @@
+//! The exit codes, the same for every command (each command's --help lists its own).
+
+/// Every input read and every answer written.
+pub const OK: u8 = 0;
+/// `judge`: at least one line could not be judged (each named on stderr); the others were.
+pub const BAD_INPUT: u8 = 1;
+/// A bad option or option value (clap's own code for a usage error, kept for ours).
+pub const USAGE: u8 = 2;
+/// Reading stdin or writing stdout failed.
+pub const IO: u8 = 3;

@@ -121,6 +121,9 @@ impl DeploymentReader for FixedDeployment {
         Ok(DeploymentInfo {
             application: "orders".into(),
             deployment_group: "orders-dg".into(),
+            deployment_config: "CodeDeployDefault.LambdaCanary10Percent5Minutes".into(),
+            creator: Creator::User,
+            rollback_of: None,
             compute_platform: ComputePlatform::Lambda,
             created_at: self.created_at,
             completed_at: None,
@@ -170,6 +173,17 @@ impl DeploymentHistory for CodeDeployGroups {
             .unwrap()
             .iter()
             .filter(|(g, d)| g == group && statuses.contains(&d.status))
+            .map(|(_, d)| d.deployment_id.clone())
+            .collect())
+    }
+
+    async fn in_progress(&self) -> Result<Vec<String>, AwsError> {
+        Ok(self
+            .deployments
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, d)| d.status == DeploymentStatus::InProgress)
             .map(|(_, d)| d.deployment_id.clone())
             .collect())
     }

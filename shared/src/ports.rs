@@ -55,6 +55,11 @@ pub struct AwsError {
 pub struct DeploymentInfo {
     pub application: String,
     pub deployment_group: String,
+    /// `deploymentConfigName`, e.g. `CodeDeployDefault.LambdaCanary10Percent5Minutes`.
+    pub deployment_config: String,
+    pub creator: Creator,
+    /// `rollbackInfo.rollbackTriggeringDeploymentId`: the deployment this one rolls back.
+    pub rollback_of: Option<String>,
     pub compute_platform: ComputePlatform,
     pub created_at: Option<SystemTime>,
     pub completed_at: Option<SystemTime>,
@@ -62,6 +67,13 @@ pub struct DeploymentInfo {
     /// The AppSpec content (JSON or YAML): inline in the revision, from `GetApplicationRevision`,
     /// or from the S3 object the revision names.
     pub appspec: String,
+}
+
+impl DeploymentInfo {
+    /// CodeDeploy's or CloudFormation's own rollback, not a release.
+    pub fn is_rollback(&self) -> bool {
+        crate::deployment::is_rollback(&self.creator, self.rollback_of.as_deref())
+    }
 }
 
 /// A deployment as `BatchGetDeployments` lists it.
@@ -153,12 +165,14 @@ pub trait MetricReader: Send + Sync {
     ) -> impl Future<Output = Result<MetricData, MetricReadError>> + Send;
 }
 
-/// The values of each query by its id (a query without datapoints may be missing), and how many
+/// The values of each query by its id (a query without datapoints may be missing), their
+/// timestamps (the start of each period, `timestamps[id][i]` that of `values[id][i]`), and how many
 /// `GetMetricData` requests it took (pages included). Only results whose `StatusCode` was
 /// `Complete` (after following every `PartialData` page) are here.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricData {
     pub values: BTreeMap<String, Vec<f64>>,
+    pub timestamps: BTreeMap<String, Vec<SystemTime>>,
     pub requests: usize,
 }
 
@@ -190,6 +204,10 @@ pub trait DeploymentHistory: Send + Sync {
         statuses: &[DeploymentStatus],
         created_after: Option<SystemTime>,
     ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+
+    /// Every `InProgress` deployment of the account in this region (`ListDeployments` without an
+    /// application or group, every page).
+    fn in_progress(&self) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// `BatchGetDeployments`, in batches as the API allows.
     fn summaries(
@@ -226,6 +244,12 @@ pub enum StopOutcome {
     Stopped,
     /// It completed meanwhile (`DeploymentAlreadyCompletedException`).
     AlreadyCompleted,
+}
+
+/// Reads the tags of a CodeDeploy deployment group.
+pub trait GroupTagReader: Send + Sync {
+    /// `ListTagsForResource` on the group's ARN.
+    fn group_tags(&self, group_arn: &str) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send;
 }
 
 /// Reads the tags of a CloudWatch alarm.

@@ -169,6 +169,7 @@ mod tests {
                 None => Ok(MetricData {
                     values: self.values.clone(),
                     requests: 1,
+                    ..MetricData::default()
                 }),
             }
         }

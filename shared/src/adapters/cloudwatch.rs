@@ -1,6 +1,7 @@
 //! CloudWatch: every metric of a verdict in one `GetMetricData` call (pages followed).
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -81,6 +82,7 @@ impl CloudWatchAdapter {
     ) -> Result<MetricData, (MetricReadError, usize)> {
         let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(|q| to_sdk(q, window.period_s)).collect();
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut timestamps: BTreeMap<String, Vec<SystemTime>> = BTreeMap::new();
         // Every query starts without a status: one CloudWatch never answered is not "no data".
         let mut last_status: BTreeMap<String, (Option<StatusCode>, String)> =
             queries.iter().map(|q| (q.id.clone(), (None, String::new()))).collect();
@@ -107,7 +109,16 @@ impl CloudWatchAdapter {
                     .collect::<Vec<_>>()
                     .join("; ");
                 last_status.insert(id.clone(), (result.status_code, messages));
-                values.entry(id).or_default().extend(result.values.unwrap_or_default());
+                // "The number of timestamps always matches the number of values and the value for
+                // Timestamps[x] is Values[x]" (MetricDataResult).
+                let times = result.timestamps.unwrap_or_default();
+                let points = result.values.unwrap_or_default();
+                timestamps.entry(id.clone()).or_default().extend(
+                    times
+                        .iter()
+                        .map(|t| SystemTime::try_from(*t).unwrap_or(SystemTime::UNIX_EPOCH)),
+                );
+                values.entry(id).or_default().extend(points);
             }
             match out.next_token.filter(|t| !t.is_empty()) {
                 Some(t) => token = Some(t),
@@ -128,7 +139,11 @@ impl CloudWatchAdapter {
                             }
                         }
                     }
-                    return Ok(MetricData { values, requests: page });
+                    return Ok(MetricData {
+                        values,
+                        timestamps,
+                        requests: page,
+                    });
                 }
             }
         }
@@ -192,6 +207,11 @@ mod tests {
                 MetricDataResult::builder()
                     .id(id)
                     .set_values(Some(values.to_vec()))
+                    .set_timestamps(Some(
+                        (0..values.len())
+                            .map(|i| DateTime::from_secs(1_800_000_000 + 60 * i as i64))
+                            .collect(),
+                    ))
                     .set_status_code(status)
                     .build(),
             )
@@ -230,6 +250,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(data.values.get("new_errors"), Some(&vec![1.0, 2.0]));
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        assert_eq!(
+            data.timestamps.get("new_errors"),
+            Some(&vec![at(1_800_000_000), at(1_800_000_000)]),
+            "each value keeps its own timestamp"
+        );
         assert_eq!(data.requests, 3);
     }
 

@@ -1,6 +1,7 @@
-//! CodeDeploy: reporting hook statuses, listing and stopping deployments, and reading a
+//! CodeDeploy: reporting hook statuses, listing and stopping deployments, a group's tags, and reading a
 //! deployment with its AppSpec (inline, through `GetApplicationRevision`, or from S3).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_codedeploy::Client;
@@ -18,12 +19,13 @@ use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::hook::verdict::Status;
 use crate::ports::{
     AwsError, DeploymentHistory, DeploymentInfo, DeploymentReader, DeploymentStopper, DeploymentSummary,
-    HookStatusReporter, LookupError, ReportError, StopOutcome,
+    GroupTagReader, HookStatusReporter, LookupError, ReportError, StopOutcome,
 };
 use crate::rollback::deployment_group::GroupRef;
 use crate::target::appspec::MAX_APPSPEC_BYTES;
 
-/// CodeDeploy behind the [`HookStatusReporter`], [`DeploymentHistory`] and [`DeploymentStopper`] ports.
+/// CodeDeploy behind the [`HookStatusReporter`], [`DeploymentHistory`], [`DeploymentStopper`] and
+/// [`GroupTagReader`] ports.
 #[derive(Debug, Clone)]
 pub struct CodeDeployAdapter {
     client: Client,
@@ -120,6 +122,9 @@ impl DeploymentReader for DeploymentLookup {
         Ok(DeploymentInfo {
             application,
             deployment_group: info.deployment_group_name.unwrap_or_default(),
+            deployment_config: info.deployment_config_name.unwrap_or_default(),
+            creator: summary.creator,
+            rollback_of: summary.rollback_of,
             compute_platform: summary.compute_platform,
             created_at: summary.created_at,
             completed_at: summary.completed_at,
@@ -364,22 +369,26 @@ const BATCH: usize = 25;
 /// At most this many `ListDeployments` pages are followed.
 const MAX_PAGES: usize = 50;
 
-impl DeploymentHistory for CodeDeployAdapter {
-    async fn list(
+impl CodeDeployAdapter {
+    /// Every page of `ListDeployments`, of one group or (without one) of the whole account.
+    async fn list_pages(
         &self,
-        group: &GroupRef,
+        group: Option<&GroupRef>,
         statuses: &[DeploymentStatus],
         created_after: Option<SystemTime>,
     ) -> Result<Vec<String>, AwsError> {
-        let operation = || format!("ListDeployments {group}");
+        let operation = || match group {
+            Some(group) => format!("ListDeployments {group}"),
+            None => "ListDeployments".to_string(),
+        };
         let mut ids = Vec::new();
         let mut token = None;
         for _ in 0..MAX_PAGES {
             let out = self
                 .client
                 .list_deployments()
-                .application_name(&group.application)
-                .deployment_group_name(&group.group)
+                .set_application_name(group.map(|g| g.application.clone()))
+                .set_deployment_group_name(group.map(|g| g.group.clone()))
                 .set_include_only_statuses(Some(statuses.iter().map(sdk_status).collect()))
                 .set_create_time_range(
                     created_after.map(|t| TimeRange::builder().start(aws_smithy_types::DateTime::from(t)).build()),
@@ -400,6 +409,24 @@ impl DeploymentHistory for CodeDeployAdapter {
             retryable: false,
         })
     }
+}
+
+impl DeploymentHistory for CodeDeployAdapter {
+    async fn list(
+        &self,
+        group: &GroupRef,
+        statuses: &[DeploymentStatus],
+        created_after: Option<SystemTime>,
+    ) -> Result<Vec<String>, AwsError> {
+        self.list_pages(Some(group), statuses, created_after).await
+    }
+
+    /// "If applicationName is specified, then deploymentGroupName must be specified. If it is not
+    /// specified, then deploymentGroupName must not be specified." Without both, the account's
+    /// deployments: <https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ListDeployments.html>
+    async fn in_progress(&self) -> Result<Vec<String>, AwsError> {
+        self.list_pages(None, &[DeploymentStatus::InProgress], None).await
+    }
 
     async fn summaries(&self, deployment_ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
         let mut out = Vec::with_capacity(deployment_ids.len());
@@ -414,6 +441,26 @@ impl DeploymentHistory for CodeDeployAdapter {
             out.extend(page.deployments_info.unwrap_or_default().iter().map(summary_of));
         }
         Ok(out)
+    }
+}
+
+impl GroupTagReader for CodeDeployAdapter {
+    /// A deployment group's ARN is `arn:${Partition}:codedeploy:${Region}:${Account}:deploymentgroup:${ApplicationName}/${DeploymentGroupName}`
+    /// (Service Authorization Reference, "Resource types defined by AWS CodeDeploy").
+    async fn group_tags(&self, group_arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(group_arn)
+            .send()
+            .await
+            .map_err(|e| aws_error(format!("ListTagsForResource {group_arn}"), &e))?;
+        Ok(out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+            .collect())
     }
 }
 
@@ -828,6 +875,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ids, vec!["d-1", "d-2"]);
+    }
+
+    #[tokio::test]
+    async fn lists_the_accounts_deployments_in_progress_without_an_application() {
+        use aws_sdk_codedeploy::operation::list_deployments::ListDeploymentsOutput;
+        let list = mock!(Client::list_deployments)
+            .match_requests(|r| {
+                r.application_name().is_none()
+                    && r.deployment_group_name().is_none()
+                    && r.include_only_statuses() == [SdkStatus::InProgress]
+            })
+            .then_output(|| ListDeploymentsOutput::builder().deployments("d-1").build());
+        let client = mock_client!(aws_sdk_codedeploy, [&list]);
+        assert_eq!(CodeDeployAdapter::new(client).in_progress().await.unwrap(), vec!["d-1"]);
+    }
+
+    #[tokio::test]
+    async fn reads_a_groups_tags() {
+        use aws_sdk_codedeploy::operation::list_tags_for_resource::ListTagsForResourceOutput;
+        use aws_sdk_codedeploy::types::Tag;
+        let arn = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:orders/live";
+        let tags = mock!(Client::list_tags_for_resource)
+            .match_requests(move |r| r.resource_arn() == Some(arn))
+            .then_output(|| {
+                ListTagsForResourceOutput::builder()
+                    .tags(Tag::builder().key("shiftguard:canary-judge").value("off").build())
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_codedeploy, [&tags]);
+        let got = CodeDeployAdapter::new(client).group_tags(arn).await.unwrap();
+        assert_eq!(got.get("shiftguard:canary-judge").map(String::as_str), Some("off"));
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@
 //! - [`null_distribution`]: a minute's count when the new version is no worse.
 //! - [`final_look`]: the exact test after the shift, on what the looks left of α.
 //! - [`judge`]: both tests, every look, the verdict and its reasons.
+//! - [`per_minute`]: CloudWatch's per-minute sums of both versions as complete [`minute`]s.
 //! - [`settings`]: `CONFIDENCE`, `MAX_ERROR_RATE` (read as the gate reads them) and how α is spent.
 //! - [`error`]: bad input, named by minute and field.
 //!
@@ -20,7 +21,8 @@
 //! - [`simulation`]: deployments drawn at random (`make bench-judge`, `shiftguard plan`).
 //! - [`plan`]: the smallest regression caught, and when, for a service's traffic and shift.
 //!
-//! May use: `gate::settings`'s parsers for `CONFIDENCE` and `MAX_ERROR_RATE`, and `config`
+//! May use: `gate::settings`'s parsers for `CONFIDENCE` and `MAX_ERROR_RATE`, `gate::metric_query`
+//! for the per-version metrics, and `config`
 //! (statrs for the distributions; rand and rand_distr for the simulation, seeded, never from
 //! the operating system); its tests check a bound with `gate::statistics`.
 
@@ -31,6 +33,7 @@ pub mod final_look;
 pub mod judge;
 pub mod minute;
 pub mod null_distribution;
+pub mod per_minute;
 pub mod plan;
 pub mod relative_risk;
 pub mod settings;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::canary::minute::{Counts, Minute};
+use crate::config::env::{ConfigError, parse_u64};
 use crate::gate::metric_query::{MetricQuery, MetricWindow, lambda_version_metric};
 
 pub const MINUTE: Duration = Duration::from_secs(60);
@@ -20,6 +21,12 @@ pub const MINUTE: Duration = Duration::from_secs(60);
 /// How long after a minute ends its metrics are read as complete, by default. AWS documents the
 /// one-minute interval, not the delay; two minutes leaves one for publication.
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(120);
+
+/// `SETTLE_SECONDS` (0 to 600, default [`DEFAULT_SETTLE`]): how long after a minute ends the
+/// canary judge and post-traffic read its metrics as complete.
+pub fn settle(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    Ok(parse_u64(get, "SETTLE_SECONDS", 0..=600)?.map_or(DEFAULT_SETTLE, Duration::from_secs))
+}
 
 /// The start of the minute `t` falls in.
 pub fn minute_start(t: SystemTime) -> SystemTime {
@@ -195,6 +202,14 @@ mod tests {
             ],
             "minute 3 (t 180) is still filling and is left out"
         );
+    }
+
+    #[test]
+    fn settle_seconds_is_read_and_checked() {
+        assert_eq!(settle(&|_| None).unwrap(), DEFAULT_SETTLE);
+        assert_eq!(settle(&|_| Some("0".into())).unwrap(), Duration::ZERO);
+        let e = settle(&|_| Some("601".into())).unwrap_err().to_string();
+        assert!(e.starts_with("SETTLE_SECONDS is not valid"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What the EventBridge functions (alarm-rollback, deploy-events) share: reading the one kind of
+//! What the EventBridge functions (alarm-rollback, deploy-events, canary-judge) share: reading the one kind of
 //! event each handles, and the errors that end an invocation, with Lambda's `errorType`.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -58,6 +58,9 @@ pub enum InvocationError {
     /// Some groups could not be acted on; a retry may reach them.
     #[error("{0}")]
     RollbackIncomplete(String),
+    /// The canary judge could not judge or stop some deployments; the next tick tries again.
+    #[error("{0}")]
+    JudgementIncomplete(String),
 }
 
 impl From<InvocationError> for Diagnostic {
@@ -66,6 +69,7 @@ impl From<InvocationError> for Diagnostic {
             InvocationError::InvalidEvent(_) => "Shiftguard.InvalidEvent",
             InvocationError::Misconfigured { .. } => "Shiftguard.Misconfigured",
             InvocationError::RollbackIncomplete(_) => "Shiftguard.RollbackIncomplete",
+            InvocationError::JudgementIncomplete(_) => "Shiftguard.JudgementIncomplete",
         };
         Diagnostic {
             error_type: error_type.to_string(),

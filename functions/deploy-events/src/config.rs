@@ -1,8 +1,7 @@
 //! deploy-events' configuration: `METRICS_NAMESPACE`.
 
-use shiftguard::config::env::{ConfigError, FromEnv, non_empty};
-
-pub const DEFAULT_NAMESPACE: &str = "Shiftguard/Deployments";
+use shiftguard::config::env::{ConfigError, FromEnv};
+use shiftguard::delivery::emf::namespace;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployEventsConfig {
@@ -11,20 +10,16 @@ pub struct DeployEventsConfig {
 
 impl FromEnv for DeployEventsConfig {
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let namespace = non_empty(get, "METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
-        if namespace.len() > 255 || namespace.starts_with("AWS/") || namespace.contains(':') {
-            return Err(ConfigError::Unusable {
-                variable: "METRICS_NAMESPACE",
-                problem: format!("{namespace:?} must be at most 255 characters, without `:`, and not start with AWS/"),
-            });
-        }
-        Ok(DeployEventsConfig { namespace })
+        Ok(DeployEventsConfig {
+            namespace: namespace(get)?,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shiftguard::delivery::emf::DEFAULT_NAMESPACE;
 
     #[test]
     fn default_and_bad_namespaces() {

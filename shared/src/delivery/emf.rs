@@ -5,6 +5,25 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::config::env::{ConfigError, non_empty};
+
+/// Where shiftguard's functions put their metrics unless `METRICS_NAMESPACE` says otherwise.
+pub const DEFAULT_NAMESPACE: &str = "Shiftguard/Deployments";
+
+/// `METRICS_NAMESPACE`: at most 255 characters, no `:`, not `AWS/…` ("you should not specify a
+/// namespace that begins with AWS/", PutMetricData's `Namespace`:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html>).
+pub fn namespace(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let namespace = non_empty(get, "METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    if namespace.len() > 255 || namespace.starts_with("AWS/") || namespace.contains(':') {
+        return Err(ConfigError::Unusable {
+            variable: "METRICS_NAMESPACE",
+            problem: format!("{namespace:?} must be at most 255 characters, without `:`, and not start with AWS/"),
+        });
+    }
+    Ok(namespace)
+}
+
 /// One metric value with its unit (`Count`, `Milliseconds`, …).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmfMetric {

@@ -1,0 +1,572 @@
+//! One tick of the canary judge: list the account's in-flight deployments, find the Lambda canaries
+//! among them, read every one's per-minute counts of both versions in one `GetMetricData` call,
+//! judge each on its complete minutes, stop those with evidence of a regression, and log a record
+//! for every deployment. Stateless: each tick recomputes from CloudWatch, so overlapping ticks
+//! and retries are harmless (a second stop answers "already completed").
+
+use std::time::SystemTime;
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use shiftguard::canary::judge::Judge;
+use shiftguard::canary::minute::Minute;
+use shiftguard::canary::per_minute::{Minutes, minutes_from, queries};
+use shiftguard::canary::plan::{DEFAULT_SEED, PlanRequest, plan};
+use shiftguard::config::env::ConfigError;
+use shiftguard::eventbridge::{Incoming, InvocationError, read_event};
+use shiftguard::ports::{
+    DeploymentHistory, DeploymentReader, DeploymentStopper, GroupTagReader, MetricReader, StopOutcome,
+};
+
+use crate::candidates::{Candidate, find};
+use crate::config::CanaryJudgeConfig;
+use crate::record::{Decision, Record};
+
+/// CloudWatch answers at most 500 queries in one `GetMetricData` call
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html>),
+/// four per deployment: more deployments than this wait for the next tick.
+pub const MAX_JUDGED: usize = 500 / 4;
+
+/// Deployments read at once.
+const CONCURRENCY: usize = 8;
+
+/// The blind-canary warning's simulated deployments per regression size: enough to tell a blind
+/// canary from one that sees, in well under a second.
+const WARNING_RUNS: usize = 200;
+
+/// The EventBridge rule's event (SAM's `Schedule` event source): "Scheduled Event" from aws.events,
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html>.
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+
+pub struct Deps<C, D, M> {
+    /// Lists and stops deployments, reads groups' tags.
+    pub codedeploy: C,
+    /// Reads a deployment and its AppSpec.
+    pub deployments: D,
+    pub metrics: M,
+    pub config: Result<CanaryJudgeConfig, ConfigError>,
+}
+
+pub async fn function_handler<C, D, M>(deps: &Deps<C, D, M>, event: LambdaEvent<Value>) -> Result<Value, Diagnostic>
+where
+    C: DeploymentHistory + DeploymentStopper + GroupTagReader,
+    D: DeploymentReader,
+    M: MetricReader,
+{
+    if let Incoming::Other(what) = read_event::<Value>(event.payload, SCHEDULED_EVENT).map_err(InvocationError::from)? {
+        tracing::info!(what, "not a schedule tick; nothing judged");
+        return Ok(json!({"judged": 0, "reason": format!("{what} is not a schedule tick")}));
+    }
+    let config = deps.config.as_ref().map_err(|error| InvocationError::Misconfigured {
+        function: "canary-judge",
+        error: error.clone(),
+    })?;
+    let now = SystemTime::now();
+    let records = tick(deps, config, &event.context.invoked_function_arn, now).await?;
+    let now_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    for record in &records {
+        println!("{}", record.log_line(&config.namespace, now_ms));
+    }
+    let count = |d: Decision| records.iter().filter(|r| r.decision == d).count();
+    let failures: Vec<String> = records
+        .iter()
+        .filter(|r| r.decision.is_failure())
+        .map(|r| format!("{}: {}", r.deployment_id, r.reasons.join("; ")))
+        .collect();
+    if !failures.is_empty() {
+        return Err(InvocationError::JudgementIncomplete(format!(
+            "{} of {} in-flight deployments could not be judged or stopped this tick (the next tick tries again): {}",
+            failures.len(),
+            records.len(),
+            failures.join(" | ")
+        ))
+        .into());
+    }
+    Ok(json!({
+        "in_flight": records.len(),
+        "judged": count(Decision::Watching) + count(Decision::Stopped) + count(Decision::AlreadyCompleted),
+        "stopped": records.iter().filter(|r| r.decision == Decision::Stopped).map(|r| &r.deployment_id).collect::<Vec<_>>(),
+    }))
+}
+
+/// Every in-flight deployment's record this tick.
+async fn tick<C, D, M>(
+    deps: &Deps<C, D, M>,
+    config: &CanaryJudgeConfig,
+    function_arn: &str,
+    now: SystemTime,
+) -> Result<Vec<Record>, InvocationError>
+where
+    C: DeploymentHistory + DeploymentStopper + GroupTagReader,
+    D: DeploymentReader,
+    M: MetricReader,
+{
+    let ids = deps.codedeploy.in_progress().await.map_err(|e| {
+        InvocationError::JudgementIncomplete(format!("could not list the deployments in progress: {e}"))
+    })?;
+    let found: Vec<Result<Candidate, Record>> = stream::iter(ids)
+        .map(|id| {
+            find(
+                &deps.deployments,
+                &deps.codedeploy,
+                id,
+                function_arn,
+                now,
+                config.settle,
+            )
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut records = Vec::new();
+    let mut candidates = Vec::new();
+    for f in found {
+        match f {
+            Ok(c) if candidates.len() < MAX_JUDGED => candidates.push(c),
+            Ok(c) => records.push(
+                Record::left(
+                    &c.deployment_id,
+                    Decision::Problem,
+                    format!("more than {MAX_JUDGED} Lambda deployments in flight; this one waits for a later tick"),
+                )
+                .in_group(&c.application, &c.deployment_group)
+                .with_versions(&c.versions),
+            ),
+            Err(r) => records.push(r),
+        }
+    }
+    let Some(span) = Minutes::union(candidates.iter().map(|c| c.minutes)) else {
+        return Ok(records);
+    };
+    let prefix = |i: usize| format!("d{i}");
+    let all_queries: Vec<_> = candidates
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| queries(&prefix(i), &c.versions))
+        .collect();
+    let data = match deps.metrics.metric_data(&all_queries, span.window()).await {
+        Ok(data) => data,
+        Err(e) => {
+            records.extend(
+                candidates
+                    .iter()
+                    .map(|c| unjudged(c, Decision::Problem, format!("could not read the metrics: {e}"))),
+            );
+            return Ok(records);
+        }
+    };
+    let judge = Judge::new(config.judge);
+    for (i, c) in candidates.iter().enumerate() {
+        let minutes = minutes_from(&prefix(i), &c.minutes, &data.values, &data.timestamps);
+        records.push(judge_one(&deps.codedeploy, &judge, c, &minutes).await);
+    }
+    Ok(records)
+}
+
+fn unjudged(c: &Candidate, decision: Decision, reason: String) -> Record {
+    Record::left(&c.deployment_id, decision, reason)
+        .in_group(&c.application, &c.deployment_group)
+        .with_versions(&c.versions)
+}
+
+/// The looks over one deployment's complete minutes, and the stop when they show a regression.
+async fn judge_one(stopper: &impl DeploymentStopper, judge: &Judge, c: &Candidate, minutes: &[Minute]) -> Record {
+    let watch = match judge.watch(minutes) {
+        Ok(w) => w,
+        Err(e) => {
+            return unjudged(
+                c,
+                Decision::Problem,
+                format!("CloudWatch's counts cannot be judged: {e}"),
+            );
+        }
+    };
+    let (decision, reasons) = match &watch.stop {
+        None => (
+            Decision::Watching,
+            vec![format!(
+                "no regression shown in {} complete minutes: relative evidence {:.3} (stops at {:.0}), ceiling evidence {:.3} (stops at {:.0})",
+                minutes.len(),
+                watch.evidence.last().map_or(1.0, |e| e.relative),
+                watch.relative_threshold,
+                watch.evidence.last().map_or(1.0, |e| e.ceiling),
+                watch.ceiling_threshold,
+            )],
+        ),
+        Some(stop) => match stopper.stop_with_rollback(&c.deployment_id).await {
+            Ok(StopOutcome::Stopped) => (
+                Decision::Stopped,
+                vec![stop.reason.clone(), "stopped with automatic rollback".into()],
+            ),
+            Ok(StopOutcome::AlreadyCompleted) => (
+                Decision::AlreadyCompleted,
+                vec![stop.reason.clone(), "the deployment had already completed".into()],
+            ),
+            Err(e) => (
+                Decision::StopFailed,
+                vec![stop.reason.clone(), format!("the stop failed: {e}")],
+            ),
+        },
+    };
+    let mut record = Record::left(&c.deployment_id, decision, String::new())
+        .in_group(&c.application, &c.deployment_group)
+        .with_versions(&c.versions)
+        .with_watch(&watch);
+    record.reasons = reasons;
+    record.warnings = c.warnings.clone();
+    if minutes.len() == 1 {
+        record.warnings.extend(blind_canary(judge, c, &minutes[0]));
+    }
+    record
+}
+
+/// What `shiftguard plan` would warn of for this deployment, on the traffic of its first complete
+/// minute (the old version's error rate; half an error where it had none), once, in the first
+/// record. Nothing for a configuration that is not one of CodeDeploy's predefined ones.
+fn blind_canary(judge: &Judge, c: &Candidate, first: &Minute) -> Vec<String> {
+    let Ok(config) = c.deployment_config.parse() else {
+        return Vec::new();
+    };
+    let calls = first.invocations() as f64;
+    let errors = (first.old.errors as f64).max(0.5);
+    let request = PlanRequest {
+        calls_per_minute: calls,
+        error_rate_pct: 100.0 * errors / (first.old.invocations.max(1) as f64),
+        config,
+        settings: *judge.settings(),
+        seed: DEFAULT_SEED,
+        runs: WARNING_RUNS,
+    };
+    match plan(&request) {
+        Ok(p) => p
+            .warnings
+            .into_iter()
+            .map(|w| format!("at the first minute's traffic ({calls:.0} calls a minute): {w}"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use lambda_runtime::Context;
+    use shiftguard::config::env::FromEnv;
+    use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
+    use shiftguard::fakes::env;
+    use shiftguard::gate::metric_query::{MetricQuery, MetricWindow};
+    use shiftguard::ports::{AwsError, DeploymentInfo, DeploymentSummary, LookupError, MetricData, MetricReadError};
+    use shiftguard::rollback::deployment_group::GroupRef;
+
+    use super::*;
+
+    const APPSPEC: &str = include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml");
+    const JUDGE_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:canary-judge";
+
+    /// CodeDeploy and CloudWatch in memory: deployments with their per-minute counts (new
+    /// invocations, new errors, old invocations, old errors) from their creation minute.
+    #[derive(Default)]
+    struct World {
+        deployments: BTreeMap<String, (DeploymentInfo, Vec<[u64; 4]>)>,
+        tags: BTreeMap<String, BTreeMap<String, String>>,
+        stops: Mutex<Vec<String>>,
+        completed: Vec<String>,
+        metric_calls: Mutex<Vec<(Vec<MetricQuery>, MetricWindow)>>,
+        metrics_fail: bool,
+    }
+
+    fn t0() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    impl World {
+        fn lambda(mut self, id: &str, group: &str, minutes: Vec<[u64; 4]>) -> Self {
+            let info = DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: group.into(),
+                deployment_config: "CodeDeployDefault.LambdaCanary10Percent5Minutes".into(),
+                creator: Creator::User,
+                rollback_of: None,
+                compute_platform: ComputePlatform::Lambda,
+                created_at: Some(t0() + Duration::from_secs(20)),
+                completed_at: None,
+                status: DeploymentStatus::InProgress,
+                appspec: APPSPEC.into(),
+            };
+            self.deployments.insert(id.into(), (info, minutes));
+            self
+        }
+
+        fn edit(mut self, id: &str, f: impl FnOnce(&mut DeploymentInfo)) -> Self {
+            f(&mut self.deployments.get_mut(id).unwrap().0);
+            self
+        }
+
+        fn tag(mut self, group: &str, key: &str, value: &str) -> Self {
+            self.tags
+                .entry(format!(
+                    "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:orders/{group}"
+                ))
+                .or_default()
+                .insert(key.into(), value.into());
+            self
+        }
+    }
+
+    impl DeploymentHistory for &World {
+        async fn list(
+            &self,
+            _: &GroupRef,
+            _: &[DeploymentStatus],
+            _: Option<SystemTime>,
+        ) -> Result<Vec<String>, AwsError> {
+            unreachable!("the judge lists the account's deployments, not a group's")
+        }
+        async fn in_progress(&self) -> Result<Vec<String>, AwsError> {
+            Ok(self.deployments.keys().cloned().collect())
+        }
+        async fn summaries(&self, _: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+            unreachable!("the judge reads each deployment with its AppSpec")
+        }
+    }
+
+    impl DeploymentStopper for &World {
+        async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
+            self.stops.lock().unwrap().push(id.into());
+            Ok(if self.completed.iter().any(|c| c == id) {
+                StopOutcome::AlreadyCompleted
+            } else {
+                StopOutcome::Stopped
+            })
+        }
+    }
+
+    impl GroupTagReader for &World {
+        async fn group_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+            Ok(self.tags.get(arn).cloned().unwrap_or_default())
+        }
+    }
+
+    impl DeploymentReader for &World {
+        async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+            self.deployments
+                .get(id)
+                .map(|(info, _)| info.clone())
+                .ok_or_else(|| LookupError::NoSuchDeployment(id.into()))
+        }
+    }
+
+    impl MetricReader for &World {
+        /// Answers each query from the deployment whose versions it names, as CloudWatch would:
+        /// one datapoint per minute that had a nonzero count, timestamped at the minute's start.
+        async fn metric_data(
+            &self,
+            queries: &[MetricQuery],
+            window: MetricWindow,
+        ) -> Result<MetricData, MetricReadError> {
+            self.metric_calls.lock().unwrap().push((queries.to_vec(), window));
+            if self.metrics_fail {
+                return Err(MetricReadError::TooManyPages(20));
+            }
+            let mut data = MetricData::default();
+            // Query ids are d<i>_<series>, in the order the candidates were read: match them to
+            // a deployment by position among the judged ones.
+            let judged: Vec<&Vec<[u64; 4]>> = self.deployments.values().map(|(_, m)| m).collect();
+            for q in queries {
+                let (prefix, series) = q.id.split_once('_').unwrap();
+                let k = ["new_invocations", "new_errors", "old_invocations", "old_errors"]
+                    .iter()
+                    .position(|s| *s == series)
+                    .unwrap();
+                let i: usize = prefix[1..].parse().unwrap();
+                for (m, counts) in judged[i].iter().enumerate() {
+                    let at = t0() + Duration::from_secs(60 * m as u64);
+                    if counts[k] > 0 && at >= window.start && at < window.end {
+                        data.values.entry(q.id.clone()).or_default().push(counts[k] as f64);
+                        data.timestamps.entry(q.id.clone()).or_default().push(at);
+                    }
+                }
+            }
+            Ok(data)
+        }
+    }
+
+    /// The world in all three roles (leaked: a test's world lives as long as the test process).
+    fn deps(world: World, settings: &[(&str, &str)]) -> Deps<&'static World, &'static World, &'static World> {
+        let world: &'static World = Box::leak(Box::new(world));
+        Deps {
+            codedeploy: world,
+            deployments: world,
+            metrics: world,
+            config: CanaryJudgeConfig::from_lookup(&env(settings)),
+        }
+    }
+
+    /// One tick `minutes_later` minutes (and 5 s) after t0, every minute complete once it ended.
+    async fn run(world: World, minutes_later: u64) -> (Vec<Record>, &'static World) {
+        let d = deps(world, &[("SETTLE_SECONDS", "0")]);
+        let config = d.config.clone().unwrap();
+        let now = t0() + Duration::from_secs(60 * minutes_later + 5);
+        let mut records = tick(&d, &config, JUDGE_ARN, now).await.unwrap();
+        records.sort_by(|a, b| a.deployment_id.cmp(&b.deployment_id));
+        (records, d.metrics)
+    }
+
+    /// Minutes of 1800 old calls at 1 % and 200 new ones at `new_pct`.
+    fn canary(minutes: usize, new_errors: u64) -> Vec<[u64; 4]> {
+        vec![[200, new_errors, 1800, 18]; minutes]
+    }
+
+    #[tokio::test]
+    async fn a_bad_canary_is_stopped_with_every_minutes_evidence_and_a_good_one_watched() {
+        let world = World::default()
+            .lambda("d-bad", "bad", canary(4, 8))
+            .lambda("d-good", "good", canary(4, 2));
+        let (records, world) = run(world, 4).await;
+        assert_eq!(
+            records
+                .iter()
+                .map(|r| (r.deployment_id.as_str(), r.decision))
+                .collect::<Vec<_>>(),
+            [("d-bad", Decision::Stopped), ("d-good", Decision::Watching)]
+        );
+        assert_eq!(*world.stops.lock().unwrap(), ["d-bad"]);
+        let bad = &records[0];
+        assert_eq!(
+            bad.evidence.len(),
+            bad.minutes.unwrap(),
+            "every minute's evidence on a stop"
+        );
+        assert!(bad.reasons[0].contains("fails"), "{:?}", bad.reasons);
+        assert_eq!(records[1].evidence.len(), 1, "the last minute's while watching");
+        assert_eq!(records[1].minutes, Some(4));
+        let calls = world.metric_calls.lock().unwrap();
+        assert_eq!(calls.len(), 1, "one GetMetricData call for every deployment");
+        assert_eq!(calls[0].0.len(), 8);
+        assert_eq!(calls[0].1.period_s, 60);
+    }
+
+    #[tokio::test]
+    async fn a_minute_still_filling_is_not_read() {
+        // Now is 5 s into minute 4 with SETTLE_SECONDS=0: minutes 0..=3 are complete, not 4.
+        let mut minutes = canary(4, 2);
+        minutes.push([200, 200, 1800, 0]);
+        let (records, world) = run(World::default().lambda("d-1", "g", minutes), 4).await;
+        assert_eq!(records[0].decision, Decision::Watching);
+        assert_eq!(records[0].minutes, Some(4));
+        assert!(world.stops.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn rollbacks_other_platforms_opted_out_groups_and_new_deployments_are_left_alone() {
+        let world = World::default()
+            .lambda("d-rollback", "a", canary(4, 200))
+            .edit("d-rollback", |i| {
+                i.creator = Creator::CodeDeployRollback;
+                i.rollback_of = Some("d-0".into());
+            })
+            .lambda("d-ecs", "b", canary(4, 200))
+            .edit("d-ecs", |i| i.compute_platform = ComputePlatform::Ecs)
+            .lambda("d-off", "off", canary(4, 200))
+            .tag("off", "shiftguard:canary-judge", "OFF")
+            .lambda("d-new", "c", canary(4, 200))
+            .edit("d-new", |i| i.created_at = Some(t0() + Duration::from_secs(60 * 4)));
+        let (records, world) = run(world, 4).await;
+        let got: Vec<_> = records.iter().map(|r| (r.deployment_id.as_str(), r.decision)).collect();
+        assert_eq!(
+            got,
+            [
+                ("d-ecs", Decision::Skipped),
+                ("d-new", Decision::Waiting),
+                ("d-off", Decision::Skipped),
+                ("d-rollback", Decision::Skipped)
+            ]
+        );
+        assert!(world.stops.lock().unwrap().is_empty());
+        assert!(world.metric_calls.lock().unwrap().is_empty(), "nothing to read");
+        assert!(records[2].reasons[0].contains("shiftguard:canary-judge = off"));
+        assert!(records[3].reasons[0].contains("codeDeployRollback"));
+    }
+
+    #[tokio::test]
+    async fn a_second_tick_after_the_stop_is_harmless() {
+        let mut world = World::default().lambda("d-bad", "bad", canary(4, 8));
+        world.completed.push("d-bad".into());
+        let (records, _) = run(world, 4).await;
+        assert_eq!(records[0].decision, Decision::AlreadyCompleted);
+        assert!(!records[0].decision.is_failure());
+    }
+
+    #[tokio::test]
+    async fn unreadable_metrics_are_a_problem_never_a_pass() {
+        let mut world = World::default().lambda("d-1", "g", canary(4, 8));
+        world.metrics_fail = true;
+        let (records, world) = run(world, 4).await;
+        assert_eq!(records[0].decision, Decision::Problem);
+        assert!(
+            records[0].reasons[0].starts_with("could not read the metrics"),
+            "{:?}",
+            records[0].reasons
+        );
+        assert!(world.stops.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_first_record_warns_of_a_blind_canary() {
+        // 20 calls a minute at 1 %: a 10 % canary serves 2 calls a minute.
+        let (records, _) = run(World::default().lambda("d-1", "g", vec![[0, 0, 20, 1]]), 1).await;
+        assert_eq!(records[0].minutes, Some(1));
+        assert!(
+            records[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains("too small to see anything useful")),
+            "{:?}",
+            records[0].warnings
+        );
+        let (later, _) = run(World::default().lambda("d-1", "g", vec![[0, 0, 20, 1]; 2]), 2).await;
+        assert!(later[0].warnings.is_empty(), "only the first record warns");
+    }
+
+    #[tokio::test]
+    async fn the_handler_reads_only_schedule_ticks_and_fails_when_a_deployment_could_not_be_judged() {
+        let event = |detail_type: &str| {
+            let mut ctx = Context::default();
+            ctx.invoked_function_arn = JUDGE_ARN.into();
+            LambdaEvent::new(
+                json!({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": detail_type,
+                    "source": "aws.events", "account": "123456789012", "time": "2015-10-08T16:53:06Z",
+                    "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],
+                    "detail": {}}),
+                ctx,
+            )
+        };
+        let d = deps(World::default(), &[]);
+        let other = function_handler(&d, event("Something Else")).await.unwrap();
+        assert_eq!(other["judged"], 0);
+        let quiet = function_handler(&d, event(SCHEDULED_EVENT)).await.unwrap();
+        assert_eq!(quiet["in_flight"], 0);
+
+        let unreadable = World::default()
+            .lambda("d-1", "g", canary(1, 0))
+            .edit("d-1", |i| i.appspec = "{".into());
+        let broken = deps(unreadable, &[]);
+        let err = function_handler(&broken, event(SCHEDULED_EVENT)).await.unwrap_err();
+        assert_eq!(err.error_type, "Shiftguard.JudgementIncomplete");
+        assert!(err.error_message.contains("d-1: "), "{}", err.error_message);
+
+        let misconfigured = deps(World::default(), &[("SETTLE_SECONDS", "-1")]);
+        let err = function_handler(&misconfigured, event(SCHEDULED_EVENT))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type, "Shiftguard.Misconfigured");
+        assert!(err.error_message.contains("SETTLE_SECONDS"), "{}", err.error_message);
+    }
+}

@@ -491,6 +491,43 @@ pub fn deployment_event(app: &str, group: &str, deployment_id: &str, state: &str
     event
 }
 
+/// An EventBridge `Scheduled Event` (the canary judge's tick), as AWS's example shows it:
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html>.
+pub fn scheduled_event() -> Value {
+    let mut event = fixture("scheduled-event.json");
+    event["id"] = unique("event").into();
+    event["time"] = now_rfc3339().into();
+    event
+}
+
+/// The traffic both versions of `function` served through alias `live` in each of the last
+/// `minutes.len()` whole minutes before the current one (oldest first): `[new invocations, new
+/// errors, old invocations, old errors]`, as Lambda reports a minute, stamped inside it.
+pub async fn put_canary_minutes(aws: &Aws, function: &str, new: &str, old: &str, minutes: &[[u64; 4]]) {
+    let now = std::time::SystemTime::now();
+    let this_minute = now
+        - std::time::Duration::from_secs(now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() % 60);
+    let resource = format!("{function}:live");
+    for (i, counts) in minutes.iter().enumerate() {
+        let at = this_minute - std::time::Duration::from_secs(60 * (minutes.len() - i) as u64 - 10);
+        for (version, calls, errors) in [(new, counts[0], counts[1]), (old, counts[2], counts[3])] {
+            let dims = [
+                ("FunctionName", function),
+                ("Resource", resource.as_str()),
+                ("ExecutedVersion", version),
+            ];
+            let values: Vec<(&str, f64)> = [("Invocations", calls), ("Errors", errors)]
+                .into_iter()
+                .filter(|(_, v)| *v > 0)
+                .map(|(m, v)| (m, v as f64))
+                .collect();
+            if !values.is_empty() {
+                put_metrics_at(aws, "AWS/Lambda", &dims, &values, at).await;
+            }
+        }
+    }
+}
+
 /// A metric alarm named `name`, tagged with `tags`.
 pub async fn tagged_alarm(aws: &Aws, name: &str, tags: &[(&str, &str)]) {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag};

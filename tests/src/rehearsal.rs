@@ -1,10 +1,15 @@
 //! A local rehearsal of CodeDeploy's Lambda deployment, with the real hooks: publish a new
 //! version, run BeforeAllowTraffic, shift the alias step by step as the deployment configuration
-//! says, drive traffic through the real demo-api binary at the current weights, write what it did
-//! into the local CloudWatch, evaluate the alarm (and let alarm-rollback act on it), run
+//! says, drive each minute's traffic through the real demo-api binary at the current weights,
+//! write what it did into the local CloudWatch, let the canary judge look after every minute (and
+//! stop the deployment), evaluate the alarm (and let alarm-rollback act on it), run
 //! AfterAllowTraffic, and finish Succeeded or roll the alias back.
+//!
+//! Time is compressed (`--speed`): each rehearsed minute's traffic is stamped on a clock of
+//! whole minutes that starts hours back, so that every rehearsed minute is already complete when
+//! the judge and post-traffic read it (`SETTLE_SECONDS=0`), and two releases never share a minute.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, StateValue, Tag};
@@ -17,7 +22,8 @@ use crate::binaries::binary;
 use crate::local_aws::LocalAws;
 use crate::runtime_api::Invoke;
 use crate::scenario::{
-    Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, put_version_traffic,
+    Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, put_version_traffic_at,
+    scheduled_event,
 };
 use crate::traffic_shift::{steps, to_new_version};
 
@@ -31,7 +37,8 @@ pub struct Options {
     pub speed: f64,
     /// A deployment configuration, e.g. `Canary10Percent5Minutes`.
     pub deployment_type: String,
-    pub requests_per_step: usize,
+    /// Requests a rehearsed minute, both versions together.
+    pub requests_per_minute: usize,
     /// The alarm's threshold on the new version's error rate, percent.
     pub alarm_threshold_pct: f64,
     /// Passed to the hooks: SMOKE_TESTS, thresholds, DRY_RUN…
@@ -43,7 +50,7 @@ impl Default for Options {
         Options {
             speed: 60.0,
             deployment_type: "Canary10Percent5Minutes".into(),
-            requests_per_step: 200,
+            requests_per_minute: 200,
             alarm_threshold_pct: 5.0,
             hook_env: Vec::new(),
         }
@@ -79,7 +86,13 @@ pub struct Rehearsal<'a> {
     function: String,
     app: String,
     log: &'a (dyn Fn(&str) + Sync),
+    /// The start of the next rehearsed minute.
+    clock: std::sync::Mutex<SystemTime>,
 }
+
+/// How far back the rehearsal's clock starts: room for a few releases of the longest
+/// configuration (Linear10PercentEvery10Minutes, 100 minutes).
+const CLOCK_START: Duration = Duration::from_secs(6 * 3600);
 
 fn zip_bootstrap(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -141,6 +154,8 @@ impl<'a> Rehearsal<'a> {
         log(&format!(
             "  {function} v{v1} serves all traffic through alias live; CodeDeploy application {app}"
         ));
+        let now = SystemTime::now();
+        let into_minute = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() % 60;
         Rehearsal {
             local,
             aws,
@@ -148,6 +163,7 @@ impl<'a> Rehearsal<'a> {
             function: function.to_string(),
             app,
             log,
+            clock: std::sync::Mutex::new(now - Duration::from_secs(into_minute) - CLOCK_START),
         }
     }
 
@@ -188,13 +204,16 @@ impl<'a> Rehearsal<'a> {
             .expect("UpdateAlias");
     }
 
+    /// The environment of a function run: the rehearsal's minutes are complete as soon as they end,
+    /// then what the user passed.
+    fn env(&self) -> Vec<(&str, &str)> {
+        let mut env = vec![("SETTLE_SECONDS", "0")];
+        env.extend(self.opts.hook_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        env
+    }
+
     async fn run_hook(&self, name: &str, deployment_id: &str) -> (String, Vec<String>) {
-        let mut env: Vec<(&str, &str)> = self
-            .opts
-            .hook_env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut env = self.env();
         if name == "pre-traffic" && !env.iter().any(|(k, _)| *k == "SMOKE_TESTS") {
             env.push(("SMOKE_TESTS", DEFAULT_SMOKE_TESTS));
         }
@@ -281,7 +300,7 @@ impl<'a> Rehearsal<'a> {
     /// The alarm's expression, `100 * errors / invocations` of the new version since the
     /// deployment began (the local stand-in evaluates no metric math, so it is computed here).
     async fn alarm_rate(&self, version: &str, since: DateTime) -> Option<f64> {
-        let query = |id: &str, metric: &str| self.version_query(id, metric, version, 3600);
+        let query = |id: &str, metric: &str| self.version_query(id, metric, version, 6 * 3600);
         let out = self
             .aws
             .cloudwatch
@@ -304,10 +323,11 @@ impl<'a> Rehearsal<'a> {
         (invocations > 0.0).then(|| 100.0 * errors / invocations)
     }
 
-    /// Sends this step's requests at the current weights; returns (old, new) as (calls, errors).
-    async fn traffic(&self, old: &str, new: &str, percent: f64, tag: &str) -> ((f64, f64), (f64, f64)) {
+    /// Sends one minute's requests at the current weights and writes them as Lambda would, stamped
+    /// `at`; returns (old, new) as (calls, errors).
+    async fn traffic(&self, old: &str, new: &str, percent: f64, tag: &str, at: SystemTime) -> ((f64, f64), (f64, f64)) {
         let (mut o, mut n) = ((0.0, 0.0), (0.0, 0.0));
-        for i in 0..self.opts.requests_per_step {
+        for i in 0..self.opts.requests_per_minute {
             let to_new = to_new_version(i, percent);
             let version = if to_new { new } else { old };
             let payload = json!({"rawPath": "/orders", "requestContext": {"requestId": format!("{tag}-{i}")}});
@@ -327,9 +347,34 @@ impl<'a> Rehearsal<'a> {
                 slot.1 += 1.0;
             }
         }
-        put_version_traffic(&self.aws, &self.function, "live", old, o.0, o.1).await;
-        put_version_traffic(&self.aws, &self.function, "live", new, n.0, n.1).await;
+        put_version_traffic_at(&self.aws, &self.function, "live", old, o.0, o.1, at).await;
+        put_version_traffic_at(&self.aws, &self.function, "live", new, n.0, n.1, at).await;
         (o, n)
+    }
+
+    /// One tick of the canary judge: its record of `deployment_id` (absent when the deployment
+    /// was no longer in progress), and whether the deployment is stopped afterwards.
+    async fn judge(&self, deployment_id: &str) -> (Option<Value>, bool) {
+        let event = Invoke::once(scheduled_event(), Duration::from_secs(50));
+        let run = self.local.run("canary-judge", &self.env(), event).await;
+        let record = run
+            .json_lines()
+            .into_iter()
+            .find(|l| l["deployment_id"] == deployment_id);
+        let info = self.aws.deployment_info(deployment_id).await;
+        (record, info.status == Some(DeploymentStatus::Stopped))
+    }
+
+    /// Plays CodeDeploy's rollback after a stop: the alias back on `old`, the rollback deployment
+    /// the stop started marked done.
+    async fn roll_back(&self, deployment_id: &str, old: &str) {
+        let info = self.aws.deployment_info(deployment_id).await;
+        self.point_live(old, None).await;
+        if let Some(rollback) = info.rollback_info.and_then(|r| r.rollback_deployment_id) {
+            self.local
+                .set_deployment(&rollback, json!({"status": "Succeeded", "completed_seconds_ago": 0}))
+                .await;
+        }
     }
 
     /// Rehearses one release from publishing to the end.
@@ -358,10 +403,23 @@ impl<'a> Rehearsal<'a> {
         let new = new.version.unwrap_or_default();
         let old = self.live_version().await;
         let deployment = deployment_in(&self.aws, &self.app, &lambda_appspec(&self.function, &old, &new)).await;
+        let plan = steps(&self.opts.deployment_type).expect("a known deployment configuration");
+        // The rehearsed minutes: the one BeforeAllowTraffic runs in, then each step's.
+        let minutes_of = |hold: Duration| (hold.as_secs() / 60).max(1) as u32;
+        let start = {
+            let mut clock = self.clock.lock().unwrap();
+            let start = *clock;
+            *clock += Duration::from_secs(60) * (1 + plan.iter().map(|s| minutes_of(s.hold)).sum::<u32>());
+            start
+        };
+        let created_ago = SystemTime::now().duration_since(start).unwrap_or_default().as_secs() - 5;
         self.local
-            .set_deployment(&deployment, json!({"status": "InProgress"}))
+            .set_deployment(
+                &deployment,
+                json!({"status": "InProgress", "created_seconds_ago": created_ago}),
+            )
             .await;
-        let started = DateTime::from(std::time::SystemTime::now() - Duration::from_secs(1));
+        let started = DateTime::from(start);
         let mut outcome = Outcome {
             release: release.name.clone(),
             from_version: old.clone(),
@@ -394,25 +452,56 @@ impl<'a> Rehearsal<'a> {
             log(&format!("  no traffic shifted; live stays on v{}", outcome.live));
             return outcome;
         }
+        // The minute BeforeAllowTraffic ran in: users still on the old version alone.
+        self.traffic(
+            &old,
+            &new,
+            0.0,
+            &format!("{deployment}-pre"),
+            start + Duration::from_secs(10),
+        )
+        .await;
 
         let alarm = format!("{}-new-version-errors", self.function);
         self.set_alarm(&alarm, &new).await;
-        let plan = steps(&self.opts.deployment_type).expect("a known deployment configuration");
-        for (s, step) in plan.iter().enumerate() {
+        let mut minute = 1u32;
+        for step in &plan {
             if step.percent >= 100.0 {
                 self.point_live(&new, None).await;
             } else {
                 self.point_live(&old, Some((&new, step.percent / 100.0))).await;
             }
-            let ((on, oe), (nn, ne)) = self
-                .traffic(&old, &new, step.percent, &format!("{deployment}-{s}"))
-                .await;
-            log(&format!(
-                "  traffic {:>3}% v{old} / {:>3}% v{new}: v{old} {on} calls {oe} errors, v{new} {nn} calls {ne} errors",
-                100.0 - step.percent,
-                step.percent
-            ));
-            tokio::time::sleep(step.hold.div_f64(self.opts.speed.max(1.0))).await;
+            for _ in 0..minutes_of(step.hold) {
+                let at = start + Duration::from_secs(60 * u64::from(minute) + 10);
+                let ((on, oe), (nn, ne)) = self
+                    .traffic(&old, &new, step.percent, &format!("{deployment}-{minute}"), at)
+                    .await;
+                minute += 1;
+                tokio::time::sleep(Duration::from_secs(60).div_f64(self.opts.speed.max(1.0))).await;
+                let (record, stopped) = self.judge(&deployment).await;
+                log(&format!(
+                    "  minute {minute:>2}  traffic {:>3}% v{old} / {:>3}% v{new}: v{old} {on} calls {oe} errors, v{new} {nn} calls {ne} errors  │ judge: {}",
+                    100.0 - step.percent,
+                    step.percent,
+                    record.as_ref().map_or("-".to_string(), judged)
+                ));
+                if stopped {
+                    if let Some(reason) = record.as_ref().and_then(|r| r["reasons"][0].as_str()) {
+                        log(&format!("  canary judge: {reason}"));
+                    }
+                    self.roll_back(&deployment, &old).await;
+                    outcome.result = "RolledBack".into();
+                    outcome.decided_by = "canary judge".into();
+                    outcome.live = self.live_version().await;
+                    log(&format!(
+                        "  CodeDeploy rolls back at {}% of the traffic: live → v{}",
+                        step.percent, outcome.live
+                    ));
+                    return outcome;
+                }
+            }
+            // The alarm is evaluated at the end of each step, as CodeDeploy's alarms are read between
+            // steps; the canary judge has looked after every minute of it.
             let rate = self.alarm_rate(&new, started).await;
             if rate.is_some_and(|r| r > self.opts.alarm_threshold_pct) {
                 let rate = rate.unwrap_or_default();
@@ -441,17 +530,8 @@ impl<'a> Rehearsal<'a> {
                     "  alarm-rollback: {}",
                     stopped.as_str().unwrap_or("no answer")
                 ));
-                let info = self.aws.deployment_info(&deployment).await;
-                // The stop started CodeDeploy's rollback deployment (the stand-in, as AWS does).
-                let rollback = info.rollback_info.and_then(|r| r.rollback_deployment_id);
-                if info.status == Some(DeploymentStatus::Stopped) {
-                    self.point_live(&old, None).await;
-                    if let Some(rollback) = rollback {
-                        // Playing CodeDeploy: its rollback put the old version back, and ended.
-                        self.local
-                            .set_deployment(&rollback, json!({"status": "Succeeded", "completed_seconds_ago": 0}))
-                            .await;
-                    }
+                if self.aws.deployment_info(&deployment).await.status == Some(DeploymentStatus::Stopped) {
+                    self.roll_back(&deployment, &old).await;
                     outcome.result = "RolledBack".into();
                     outcome.decided_by = "alarm".into();
                     outcome.live = self.live_version().await;
@@ -483,6 +563,27 @@ impl<'a> Rehearsal<'a> {
         log(&format!("  deployment {}: live on v{}", outcome.result, outcome.live));
         outcome
     }
+}
+
+/// The judge's evidence in one line: each test's e-value against the threshold that stops.
+fn judged(record: &Value) -> String {
+    let last = &record["evidence"]
+        .as_array()
+        .and_then(|e| e.last().cloned())
+        .unwrap_or(Value::Null);
+    let e = |v: &Value| match v.as_f64() {
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "-".into(),
+    };
+    format!(
+        "{} (relative evidence {} of {}, ceiling {} of {})",
+        record["decision"].as_str().unwrap_or("?"),
+        e(&last["relative"]),
+        e(&record["relative_threshold"]),
+        e(&last["ceiling"]),
+        e(&record["ceiling_threshold"]),
+    )
 }
 
 /// The summary table printed at the end.

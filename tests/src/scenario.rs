@@ -438,17 +438,40 @@ pub async fn put_samples(
 /// The traffic one version of a function served through `alias`, as Lambda reports it:
 /// `Invocations` and `Errors` with `{FunctionName, Resource = name:alias, ExecutedVersion}`.
 pub async fn put_version_traffic(aws: &Aws, function: &str, alias: &str, version: &str, invocations: f64, errors: f64) {
+    put_version_traffic_at(
+        aws,
+        function,
+        alias,
+        version,
+        invocations,
+        errors,
+        std::time::SystemTime::now(),
+    )
+    .await;
+}
+
+/// [`put_version_traffic`] stamped `at`.
+pub async fn put_version_traffic_at(
+    aws: &Aws,
+    function: &str,
+    alias: &str,
+    version: &str,
+    invocations: f64,
+    errors: f64,
+    at: std::time::SystemTime,
+) {
     let resource = format!("{function}:{alias}");
     let dims = [
         ("FunctionName", function),
         ("Resource", resource.as_str()),
         ("ExecutedVersion", version),
     ];
-    put_metrics(
+    put_metrics_at(
         aws,
         "AWS/Lambda",
         &dims,
         &[("Invocations", invocations), ("Errors", errors)],
+        at,
     )
     .await;
 }

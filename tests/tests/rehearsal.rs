@@ -1,5 +1,6 @@
 //! `make demo`'s rehearsal, run as a test: the good release succeeds, the bad one (errors only
-//! under traffic) is rolled back, and the live alias ends where it should.
+//! under traffic) is stopped by the canary judge during the canary, and the live alias ends
+//! where it should.
 
 use std::sync::Mutex;
 
@@ -13,7 +14,7 @@ async fn the_good_release_succeeds_and_the_bad_one_is_rolled_back() {
     let log = |l: &str| lines.lock().unwrap().push(l.to_string());
     let opts = Options {
         speed: 600.0,
-        requests_per_step: 100,
+        requests_per_minute: 100,
         ..Options::default()
     };
     let rehearsal = Rehearsal::set_up(LocalAws::shared(), &unique("demo-api"), opts, &log).await;
@@ -46,9 +47,14 @@ async fn the_good_release_succeeds_and_the_bad_one_is_rolled_back() {
         "the bad release passes its health check: {transcript}"
     );
     assert_eq!(bad.result, "RolledBack", "{transcript}");
+    assert_eq!(bad.decided_by, "canary judge", "{transcript}");
     assert!(
-        bad.decided_by == "alarm" || bad.decided_by == "post-traffic",
-        "{transcript}"
+        transcript.contains("CodeDeploy rolls back at 10% of the traffic"),
+        "stopped in the canary phase, before the full shift: {transcript}"
+    );
+    assert!(
+        transcript.contains("│ judge: watching (relative evidence"),
+        "the evidence is shown minute by minute: {transcript}"
     );
     assert_eq!(bad.live, good.to_version, "live is back on the good version");
     assert!(
@@ -63,7 +69,7 @@ async fn a_linear_release_that_is_clean_shifts_in_ten_steps() {
     let log = |l: &str| lines.lock().unwrap().push(l.to_string());
     let opts = Options {
         speed: 6000.0,
-        requests_per_step: 40,
+        requests_per_minute: 40,
         deployment_type: "Linear10PercentEvery1Minute".into(),
         ..Options::default()
     };

@@ -2,7 +2,7 @@
 //! hooks, for a good release and a bad one whose errors appear only under traffic.
 //!
 //! Options: `--speed N` (default 60: a minute passes in a second), `--type CONFIG` (default
-//! Canary10Percent5Minutes), `--requests N` per step. Your own `SMOKE_TESTS`, thresholds
+//! Canary10Percent5Minutes), `--requests N` a minute. Your own `SMOKE_TESTS`, thresholds
 //! (`MAX_ERROR_RATE`, `MIN_INVOCATIONS`, …) and `DRY_RUN` are passed to the hooks.
 
 use std::process::ExitCode;
@@ -39,7 +39,7 @@ fn options() -> Result<Options, String> {
             }
             "--type" => opts.deployment_type = value("--type")?,
             "--requests" => {
-                opts.requests_per_step = value("--requests")?
+                opts.requests_per_minute = value("--requests")?
                     .parse()
                     .map_err(|_| "--requests takes a number".to_string())?
             }

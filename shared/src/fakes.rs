@@ -27,6 +27,8 @@ pub fn summary(
 ) -> DeploymentSummary {
     DeploymentSummary {
         deployment_id: id.into(),
+        application: "orders".into(),
+        deployment_group: "orders-live".into(),
         status,
         creator: Creator::User,
         rollback_of: None,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
 
@@ -80,6 +80,8 @@ impl DeploymentInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentSummary {
     pub deployment_id: String,
+    pub application: String,
+    pub deployment_group: String,
     pub status: DeploymentStatus,
     pub creator: Creator,
     /// `rollbackInfo.rollbackTriggeringDeploymentId`: the deployment this one rolls back.
@@ -244,6 +246,12 @@ pub enum StopOutcome {
     Stopped,
     /// It completed meanwhile (`DeploymentAlreadyCompletedException`).
     AlreadyCompleted,
+}
+
+/// Reads a Lambda function version's configuration.
+pub trait FunctionConfigReader: Send + Sync {
+    /// `Timeout` of `function` at `qualifier` (`GetFunctionConfiguration`).
+    fn timeout(&self, function: &str, qualifier: &str) -> impl Future<Output = Result<Duration, AwsError>> + Send;
 }
 
 /// Reads the tags of a CodeDeploy deployment group.

@@ -5,12 +5,15 @@
 
 use std::time::Duration;
 
-use aws_sdk_codedeploy::types::{DeploymentStatus, Tag};
+use aws_sdk_codedeploy::types::{ComputePlatform, DeploymentStatus, Tag};
 use serde_json::{Value, json};
 use shiftguard::delivery::emf::validate_emf;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::runtime_api::{FunctionRun, Invoke};
-use shiftguard_e2e::scenario::{Aws, lambda_deployment, put_canary_minutes, scheduled_event, unique};
+use shiftguard_e2e::scenario::{
+    Aws, deployment, lambda_deployment, put_canary_minutes, put_version_traffic, python_function, scheduled_event,
+    unique,
+};
 
 const SETTLED: [(&str, &str); 1] = [("SETTLE_SECONDS", "0")];
 
@@ -26,11 +29,14 @@ async fn early_in_a_minute() {
     }
 }
 
-/// A Lambda deployment of a new function from version 1 to 2, created in the minute before
-/// `minutes` whole minutes of that traffic (the minute BeforeAllowTraffic runs in, without
-/// traffic on the new version), and in progress; returns its id and the function.
+/// A Lambda deployment of a new function (two versions, a 3 s timeout) from version 1 to 2,
+/// created in the minute before `minutes` whole minutes of that traffic (the minute
+/// BeforeAllowTraffic runs in, without traffic on the new version), and in progress; returns its
+/// id and the function.
 async fn canary(local: &LocalAws, aws: &Aws, minutes: &[[u64; 4]]) -> (String, String) {
     let function = unique("fn");
+    let source = "def handler(event, context):\n    return {}\n";
+    assert_eq!(python_function(aws, &function, &[source, source], 3).await, ["1", "2"]);
     let id = lambda_deployment(aws, &function, "1", "2").await;
     local
         .set_deployment(
@@ -116,7 +122,7 @@ async fn a_minute_still_filling_is_not_counted() {
     early_in_a_minute().await;
     let (id, function) = canary(&local, &aws, &minutes(3, 2)).await;
     // The current minute, still filling: every call of the new version so far failed.
-    shiftguard_e2e::scenario::put_version_traffic(&aws, &function, "live", "2", 50.0, 50.0).await;
+    put_version_traffic(&aws, &function, "live", "2", 50.0, 50.0).await;
     let run = tick(&local).await;
     let r = record(&run, &id);
     assert_eq!(
@@ -162,7 +168,7 @@ async fn overlapping_ticks_stop_a_deployment_once() {
 }
 
 #[tokio::test]
-async fn an_opted_out_group_and_codedeploys_rollbacks_are_left_alone() {
+async fn an_opted_out_group_codedeploys_rollbacks_and_ec2_deployments_are_left_alone() {
     let local = LocalAws::start();
     let aws = Aws::new(&local).await;
     early_in_a_minute().await;
@@ -187,8 +193,15 @@ async fn an_opted_out_group_and_codedeploys_rollbacks_are_left_alone() {
             json!({"creator": "codeDeployRollback", "rollbackInfo": {"rollbackTriggeringDeploymentId": "d-EARLIER01"}}),
         )
         .await;
+    // An EC2/on-premises deployment, whose revision may be a bundle shiftguard never reads: left
+    // alone on what BatchGetDeployments says, without failing the tick.
+    let ec2 = deployment(&aws, ComputePlatform::Server, "version: 0.0\nos: linux\n").await;
+    local.set_deployment(&ec2, json!({"status": "InProgress"})).await;
     let run = tick(&local).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
+    let r = record(&run, &ec2);
+    assert_eq!(r["decision"], "skipped", "{r}");
+    assert!(r["reasons"][0].as_str().unwrap().contains("a Server deployment"), "{r}");
     let r = record(&run, &off);
     assert_eq!(r["decision"], "skipped", "{r}");
     assert!(

@@ -1,12 +1,13 @@
-//! Which in-flight deployments the canary judge judges, and what it reads for each: the
-//! deployment (its AppSpec names the function, the alias and both versions), the group's opt-out
-//! tag, and its complete minutes. Everything else is left with a record saying why.
+//! Which in-flight deployments the canary judge judges, and what it reads for each: the summary
+//! (platform, creator), the deployment (its AppSpec names the function, the alias and both
+//! versions), the group's opt-out tag, the versions' timeout (when a minute is complete), and its
+//! complete minutes. Everything else is left with a record saying why.
 
 use std::time::{Duration, SystemTime};
 
-use shiftguard::canary::per_minute::{AliasVersions, Minutes};
+use shiftguard::canary::per_minute::{AliasVersions, Minutes, settle_after};
 use shiftguard::deployment::ComputePlatform;
-use shiftguard::ports::{DeploymentReader, GroupTagReader};
+use shiftguard::ports::{DeploymentReader, DeploymentSummary, FunctionConfigReader, GroupTagReader};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::overrides::TargetOverride;
 use shiftguard::target::resolution::target_of;
@@ -44,11 +45,35 @@ pub fn group_arn(function_arn: &str, application: &str, group: &str) -> Option<S
     }
 }
 
-/// The deployment `deployment_id`, judged or left with the reason.
-pub async fn find<D, T>(
-    deployments: &D,
-    tags: &T,
-    deployment_id: String,
+/// What `BatchGetDeployments` already tells: a rollback or another platform is left alone (the
+/// record says why) before its AppSpec is read (an EC2 revision may be a bundle shiftguard does
+/// not read).
+pub fn screen(summary: &DeploymentSummary) -> Option<Record> {
+    let left = |reason: String| {
+        Some(
+            Record::left(&summary.deployment_id, Decision::Skipped, reason)
+                .in_group(&summary.application, &summary.deployment_group),
+        )
+    };
+    if summary.is_rollback() {
+        return left(format!(
+            "a rollback (creator {}) is never judged: it restores the version that served before",
+            summary.creator.as_str()
+        ));
+    }
+    if summary.compute_platform != ComputePlatform::Lambda {
+        return left(format!(
+            "a {} deployment: the canary judge watches Lambda deployments",
+            summary.compute_platform.as_str()
+        ));
+    }
+    None
+}
+
+/// A Lambda deployment that passed [`screen`], judged or left with the reason.
+pub async fn find<D, T, L>(
+    ports: (&D, &T, &L),
+    summary: DeploymentSummary,
     function_arn: &str,
     now: SystemTime,
     settle: Duration,
@@ -56,52 +81,45 @@ pub async fn find<D, T>(
 where
     D: DeploymentReader,
     T: GroupTagReader,
+    L: FunctionConfigReader,
 {
-    let left = |decision, reason: String| Record::left(&deployment_id, decision, reason);
+    let (deployments, tags, lambda) = ports;
+    let deployment_id = summary.deployment_id;
+    let left = |decision, reason: String| {
+        Record::left(&deployment_id, decision, reason).in_group(&summary.application, &summary.deployment_group)
+    };
     let info = deployments
         .deployment(&deployment_id)
         .await
         .map_err(|e| left(Decision::Problem, format!("could not read the deployment: {e}")))?;
-    let left = |decision, reason: String| left(decision, reason).in_group(&info.application, &info.deployment_group);
-    if info.is_rollback() {
-        return Err(left(
-            Decision::Skipped,
-            format!(
-                "a rollback (creator {}) is never judged: it restores the version that served before",
-                info.creator.as_str()
-            ),
-        ));
-    }
-    if info.compute_platform != ComputePlatform::Lambda {
-        return Err(left(
-            Decision::Skipped,
-            format!(
-                "a {} deployment: the canary judge watches Lambda deployments; post-traffic judges this one",
-                info.compute_platform.as_str()
-            ),
-        ));
-    }
     let target = target_of(&deployment_id, &info, &TargetOverride::default())
         .map_err(|e| left(Decision::Problem, e.to_string()))?;
-    let DeploymentTarget::Lambda(lambda) = target else {
+    let DeploymentTarget::Lambda(lambda_target) = target else {
         return Err(left(
             Decision::Problem,
             "the AppSpec of a Lambda deployment names no Lambda function".into(),
         ));
     };
-    let (Some(alias), Some(old)) = (lambda.alias.clone(), lambda.current_version.clone()) else {
+    let (Some(alias), Some(old)) = (lambda_target.alias.clone(), lambda_target.current_version.clone()) else {
         return Err(left(
             Decision::Skipped,
             "the AppSpec names no alias or no CurrentVersion: there is no old version serving beside the new one"
                 .into(),
         ));
     };
-    if old == lambda.target_version {
+    if old == lambda_target.target_version {
         return Err(left(
             Decision::Skipped,
             format!("CurrentVersion and TargetVersion are both {old}: nothing to compare"),
         ));
     }
+    let versions = AliasVersions {
+        function: lambda_target.function_name,
+        alias,
+        new: lambda_target.target_version,
+        old,
+    };
+    let left = |decision, reason: String| left(decision, reason).with_versions(&versions);
     let Some(created_at) = info.created_at else {
         return Err(left(
             Decision::Problem,
@@ -133,21 +151,30 @@ where
         )),
         _ => {}
     }
-    let versions = AliasVersions {
-        function: lambda.function_name,
-        alias,
-        new: lambda.target_version,
-        old,
+    // A minute is complete once its slowest invocation has been reported: the longer timeout of
+    // the two versions, then SETTLE_SECONDS.
+    let (new_timeout, old_timeout) = futures_util::join!(
+        lambda.timeout(&versions.function, &versions.new),
+        lambda.timeout(&versions.function, &versions.old)
+    );
+    let timeout = match (new_timeout, old_timeout) {
+        (Ok(a), Ok(b)) => a.max(b),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(left(
+                Decision::Problem,
+                format!("could not read the versions' timeout, which says when a minute is complete: {e}"),
+            ));
+        }
     };
-    let Some(minutes) = Minutes::complete(created_at, now, settle) else {
+    let wait = settle_after(settle, timeout);
+    let Some(minutes) = Minutes::complete(created_at, now, wait) else {
         return Err(left(
             Decision::Waiting,
             format!(
                 "no complete minute yet (a minute counts {} s after it ends)",
-                settle.as_secs()
+                wait.as_secs()
             ),
-        )
-        .with_versions(&versions));
+        ));
     };
     Ok(Candidate {
         deployment_id,

@@ -17,10 +17,11 @@ use shiftguard::canary::plan::{DEFAULT_SEED, PlanRequest, plan};
 use shiftguard::config::env::ConfigError;
 use shiftguard::eventbridge::{Incoming, InvocationError, read_event};
 use shiftguard::ports::{
-    DeploymentHistory, DeploymentReader, DeploymentStopper, GroupTagReader, MetricReader, StopOutcome,
+    DeploymentHistory, DeploymentReader, DeploymentStopper, FunctionConfigReader, GroupTagReader, MetricReader,
+    StopOutcome,
 };
 
-use crate::candidates::{Candidate, find};
+use crate::candidates::{Candidate, find, screen};
 use crate::config::CanaryJudgeConfig;
 use crate::record::{Decision, Record};
 
@@ -40,20 +41,26 @@ const WARNING_RUNS: usize = 200;
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html>.
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
-pub struct Deps<C, D, M> {
+pub struct Deps<C, D, M, L> {
     /// Lists and stops deployments, reads groups' tags.
     pub codedeploy: C,
     /// Reads a deployment and its AppSpec.
     pub deployments: D,
     pub metrics: M,
+    /// Reads the versions' timeout.
+    pub lambda: L,
     pub config: Result<CanaryJudgeConfig, ConfigError>,
 }
 
-pub async fn function_handler<C, D, M>(deps: &Deps<C, D, M>, event: LambdaEvent<Value>) -> Result<Value, Diagnostic>
+pub async fn function_handler<C, D, M, L>(
+    deps: &Deps<C, D, M, L>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Diagnostic>
 where
     C: DeploymentHistory + DeploymentStopper + GroupTagReader,
     D: DeploymentReader,
     M: MetricReader,
+    L: FunctionConfigReader,
 {
     if let Incoming::Other(what) = read_event::<Value>(event.payload, SCHEDULED_EVENT).map_err(InvocationError::from)? {
         tracing::info!(what, "not a schedule tick; nothing judged");
@@ -94,8 +101,8 @@ where
 }
 
 /// Every in-flight deployment's record this tick.
-async fn tick<C, D, M>(
-    deps: &Deps<C, D, M>,
+async fn tick<C, D, M, L>(
+    deps: &Deps<C, D, M, L>,
     config: &CanaryJudgeConfig,
     function_arn: &str,
     now: SystemTime,
@@ -104,25 +111,36 @@ where
     C: DeploymentHistory + DeploymentStopper + GroupTagReader,
     D: DeploymentReader,
     M: MetricReader,
+    L: FunctionConfigReader,
 {
-    let ids = deps.codedeploy.in_progress().await.map_err(|e| {
-        InvocationError::JudgementIncomplete(format!("could not list the deployments in progress: {e}"))
-    })?;
-    let found: Vec<Result<Candidate, Record>> = stream::iter(ids)
-        .map(|id| {
-            find(
-                &deps.deployments,
-                &deps.codedeploy,
-                id,
-                function_arn,
-                now,
-                config.settle,
-            )
-        })
+    let incomplete = |what: &str, e| InvocationError::JudgementIncomplete(format!("could not {what}: {e}"));
+    let ids = deps
+        .codedeploy
+        .in_progress()
+        .await
+        .map_err(|e| incomplete("list the deployments in progress", e))?;
+    let summaries = if ids.is_empty() {
+        Vec::new()
+    } else {
+        deps.codedeploy
+            .summaries(&ids)
+            .await
+            .map_err(|e| incomplete("read the deployments in progress", e))?
+    };
+    let mut records = Vec::new();
+    let mut lambda = Vec::new();
+    for summary in summaries {
+        match screen(&summary) {
+            None => lambda.push(summary),
+            Some(record) => records.push(record),
+        }
+    }
+    let ports = (&deps.deployments, &deps.codedeploy, &deps.lambda);
+    let found: Vec<Result<Candidate, Record>> = stream::iter(lambda)
+        .map(|summary| find(ports, summary, function_arn, now, config.settle))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let mut records = Vec::new();
     let mut candidates = Vec::new();
     for f in found {
         match f {
@@ -280,6 +298,8 @@ mod tests {
         completed: Vec<String>,
         metric_calls: Mutex<Vec<(Vec<MetricQuery>, MetricWindow)>>,
         metrics_fail: bool,
+        /// Both versions' timeout.
+        timeout: Duration,
     }
 
     fn t0() -> SystemTime {
@@ -332,8 +352,22 @@ mod tests {
         async fn in_progress(&self) -> Result<Vec<String>, AwsError> {
             Ok(self.deployments.keys().cloned().collect())
         }
-        async fn summaries(&self, _: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
-            unreachable!("the judge reads each deployment with its AppSpec")
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+            Ok(ids
+                .iter()
+                .filter_map(|id| self.deployments.get(id).map(|(i, _)| (id, i)))
+                .map(|(id, i)| DeploymentSummary {
+                    deployment_id: id.clone(),
+                    application: i.application.clone(),
+                    deployment_group: i.deployment_group.clone(),
+                    status: i.status.clone(),
+                    creator: i.creator.clone(),
+                    rollback_of: i.rollback_of.clone(),
+                    compute_platform: i.compute_platform.clone(),
+                    created_at: i.created_at,
+                    completed_at: i.completed_at,
+                })
+                .collect())
         }
     }
 
@@ -345,6 +379,12 @@ mod tests {
             } else {
                 StopOutcome::Stopped
             })
+        }
+    }
+
+    impl FunctionConfigReader for &World {
+        async fn timeout(&self, _: &str, _: &str) -> Result<Duration, AwsError> {
+            Ok(self.timeout)
         }
     }
 
@@ -399,12 +439,15 @@ mod tests {
     }
 
     /// The world in all three roles (leaked: a test's world lives as long as the test process).
-    fn deps(world: World, settings: &[(&str, &str)]) -> Deps<&'static World, &'static World, &'static World> {
+    type WorldDeps = Deps<&'static World, &'static World, &'static World, &'static World>;
+
+    fn deps(world: World, settings: &[(&str, &str)]) -> WorldDeps {
         let world: &'static World = Box::leak(Box::new(world));
         Deps {
             codedeploy: world,
             deployments: world,
             metrics: world,
+            lambda: world,
             config: CanaryJudgeConfig::from_lookup(&env(settings)),
         }
     }
@@ -493,6 +536,20 @@ mod tests {
         assert!(world.metric_calls.lock().unwrap().is_empty(), "nothing to read");
         assert!(records[2].reasons[0].contains("shiftguard:canary-judge = off"));
         assert!(records[3].reasons[0].contains("codeDeployRollback"));
+    }
+
+    #[tokio::test]
+    async fn a_minute_counts_only_once_its_slowest_invocation_can_have_been_reported() {
+        // Versions that may run 90 s: at 4:05 only minutes ending by 2:35 are complete.
+        let mut world = World::default().lambda("d-1", "g", canary(4, 2));
+        world.timeout = Duration::from_secs(90);
+        let (records, _) = run(world, 4).await;
+        assert_eq!(records[0].minutes, Some(2), "{:?}", records[0]);
+        let mut world = World::default().lambda("d-1", "g", canary(4, 2));
+        world.timeout = Duration::from_secs(600);
+        let (records, _) = run(world, 4).await;
+        assert_eq!(records[0].decision, Decision::Waiting, "{:?}", records[0]);
+        assert!(records[0].reasons[0].contains("600 s"), "{:?}", records[0].reasons);
     }
 
     #[tokio::test]

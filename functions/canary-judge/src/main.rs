@@ -9,8 +9,8 @@ mod record;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::adapters::{
-    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, cloudwatch_client, codedeploy_client, load_sdk_config,
-    s3_client,
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, LambdaAdapter, cloudwatch_client, codedeploy_client,
+    lambda_client, load_sdk_config, s3_client,
 };
 use shiftguard::config::env::FromEnv;
 
@@ -24,6 +24,7 @@ async fn main() -> Result<(), Error> {
         codedeploy: CodeDeployAdapter::new(codedeploy.clone()),
         deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
+        lambda: LambdaAdapter::new(lambda_client(&sdk)),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

@@ -145,6 +145,9 @@ impl Record {
                 value: if self.decision == Decision::Stopped { 1.0 } else { 0.0 },
             },
         ];
+        // "A metric target MUST be a numeric value" (EMF specification): the evidence is capped
+        // and finite, and anything else is left out rather than written as null.
+        let metrics: Vec<EmfMetric> = metrics.into_iter().filter(|m| m.value.is_finite()).collect();
         let dimensions = [("Application", app.as_str()), ("DeploymentGroup", group.as_str())];
         emf_document(namespace, &dimensions, &metrics, &properties, timestamp_ms)
     }

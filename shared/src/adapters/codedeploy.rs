@@ -335,6 +335,8 @@ fn platform_of(p: &SdkPlatform) -> ComputePlatform {
 fn summary_of(d: &aws_sdk_codedeploy::types::DeploymentInfo) -> DeploymentSummary {
     DeploymentSummary {
         deployment_id: d.deployment_id().unwrap_or_default().to_string(),
+        application: d.application_name().unwrap_or_default().to_string(),
+        deployment_group: d.deployment_group_name().unwrap_or_default().to_string(),
         status: d.status().map_or(DeploymentStatus::Other(String::new()), status_of),
         creator: d.creator().map_or(Creator::User, creator_of),
         rollback_of: d
@@ -448,19 +450,33 @@ impl GroupTagReader for CodeDeployAdapter {
     /// A deployment group's ARN is `arn:${Partition}:codedeploy:${Region}:${Account}:deploymentgroup:${ApplicationName}/${DeploymentGroupName}`
     /// (Service Authorization Reference, "Resource types defined by AWS CodeDeploy").
     async fn group_tags(&self, group_arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let out = self
-            .client
-            .list_tags_for_resource()
-            .resource_arn(group_arn)
-            .send()
-            .await
-            .map_err(|e| aws_error(format!("ListTagsForResource {group_arn}"), &e))?;
-        Ok(out
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
-            .collect())
+        let mut tags = BTreeMap::new();
+        let mut token = None;
+        for _ in 0..MAX_PAGES {
+            let out = self
+                .client
+                .list_tags_for_resource()
+                .resource_arn(group_arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_error(format!("ListTagsForResource {group_arn}"), &e))?;
+            tags.extend(
+                out.tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))),
+            );
+            match out.next_token.filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t),
+                None => return Ok(tags),
+            }
+        }
+        Err(AwsError {
+            operation: format!("ListTagsForResource {group_arn}"),
+            message: format!("more than {MAX_PAGES} pages"),
+            retryable: false,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use aws_smithy_types::Blob;
 use super::error::aws_error;
 use aws_sdk_lambda::operation::update_alias::UpdateAliasError;
 
-use crate::ports::{AliasMove, AliasUpdater, AwsError, FunctionInvoker, Invocation};
+use crate::ports::{AliasMove, AliasUpdater, AwsError, FunctionConfigReader, FunctionInvoker, Invocation};
 
 /// Lambda behind the [`FunctionInvoker`] port.
 #[derive(Debug, Clone)]
@@ -40,6 +40,22 @@ impl FunctionInvoker for LambdaAdapter {
             function_error: out.function_error,
             payload: out.payload.map(Blob::into_inner).unwrap_or_default(),
         })
+    }
+}
+
+impl FunctionConfigReader for LambdaAdapter {
+    async fn timeout(&self, function: &str, qualifier: &str) -> Result<std::time::Duration, AwsError> {
+        let out = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(qualifier)
+            .send()
+            .await
+            .map_err(|e| aws_error(format!("GetFunctionConfiguration {function}:{qualifier}"), &e))?;
+        // "The amount of time in seconds that Lambda allows a function to run before stopping it.
+        // The default is 3 seconds." (FunctionConfiguration.Timeout)
+        Ok(std::time::Duration::from_secs(out.timeout.unwrap_or(3).max(1) as u64))
     }
 }
 
@@ -100,6 +116,17 @@ mod tests {
     use super::*;
     use aws_sdk_lambda::operation::invoke::InvokeOutput;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    #[tokio::test]
+    async fn reads_a_versions_timeout() {
+        use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+        let rule = mock!(Client::get_function_configuration)
+            .match_requests(|r| r.function_name() == Some("orders") && r.qualifier() == Some("7"))
+            .then_output(|| GetFunctionConfigurationOutput::builder().timeout(900).build());
+        let client = mock_client!(aws_sdk_lambda, [&rule]);
+        let timeout = LambdaAdapter::new(client).timeout("orders", "7").await.unwrap();
+        assert_eq!(timeout, std::time::Duration::from_secs(900));
+    }
 
     #[tokio::test]
     async fn invokes_the_version_request_response_and_keeps_the_function_error() {

@@ -4,10 +4,13 @@
 //!
 //! CloudWatch returns a datapoint only for a minute that had one: a minute without one is a
 //! minute without calls (for that version), never a missing read, because only results CloudWatch
-//! marked `Complete` reach here (`ports::MetricData`). A minute still filling is not read at all:
-//! "Lambda sends metric data to CloudWatch in 1-minute intervals"
-//! (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html>), and a minute read
-//! before its last batch arrived would count too few calls and errors.
+//! marked `Complete` reach here (`ports::MetricData`). A minute still filling is not read at all.
+//! AWS (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html>): "Lambda sends
+//! metric data to CloudWatch in 1-minute intervals", and "The timestamp on a metric reflects when
+//! the function was invoked. Depending on the duration of the invocation, this can be several
+//! minutes before the metric is emitted. For example, if your function has a 10-minute timeout,
+//! look more than 10 minutes in the past for accurate metrics." A minute read too early would
+//! count its quick calls (often the failures) without its slow ones: [`settle_after`].
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -22,10 +25,17 @@ pub const MINUTE: Duration = Duration::from_secs(60);
 /// one-minute interval, not the delay; two minutes leaves one for publication.
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(120);
 
-/// `SETTLE_SECONDS` (0 to 600, default [`DEFAULT_SETTLE`]): how long after a minute ends the
-/// canary judge and post-traffic read its metrics as complete.
+/// `SETTLE_SECONDS` (0 to 600, default [`DEFAULT_SETTLE`]): how long after the last invocation
+/// of a minute has ended its metrics are read as complete (see [`settle_after`]).
 pub fn settle(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
     Ok(parse_u64(get, "SETTLE_SECONDS", 0..=600)?.map_or(DEFAULT_SETTLE, Duration::from_secs))
+}
+
+/// How long after a minute ends its metrics are complete for a function whose versions may run
+/// for `timeout`: an invocation started in the minute's last second is stamped in it and reported
+/// when it ends, up to `timeout` later, then `settle` for the publication.
+pub fn settle_after(settle: Duration, timeout: Duration) -> Duration {
+    settle + timeout
 }
 
 /// The start of the minute `t` falls in.

@@ -179,14 +179,30 @@ impl LocalAws {
     /// The id of the region's default VPC (moto makes one per region, as AWS does), where a test
     /// creates its target groups: `CreateTargetGroup` checks that the VPC exists.
     pub async fn default_vpc(&self) -> String {
-        let vpc: Value = reqwest::get(format!("{}/_shiftguard/default-vpc", self.endpoint))
+        self.default_vpc_view().await["VpcId"]
+            .as_str()
+            .expect("a default VPC")
+            .to_string()
+    }
+
+    /// The default VPC's subnets, where a test creates a load balancer.
+    pub async fn default_subnets(&self) -> Vec<String> {
+        self.default_vpc_view().await["SubnetIds"]
+            .as_array()
+            .expect("the default VPC's subnets")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    }
+
+    async fn default_vpc_view(&self) -> Value {
+        reqwest::get(format!("{}/_shiftguard/default-vpc", self.endpoint))
             .await
             .and_then(|r| r.error_for_status())
             .expect("reading /_shiftguard/default-vpc")
             .json()
             .await
-            .expect("a JSON object");
-        vpc["VpcId"].as_str().expect("a default VPC").to_string()
+            .expect("a JSON object")
     }
 
     /// Plays CodeDeploy's progress: `{"status", "created_seconds_ago", "completed_seconds_ago",

@@ -523,32 +523,119 @@ pub fn scheduled_event() -> Value {
     event
 }
 
-/// The traffic both versions of `function` served through alias `live` in each of the last
-/// `minutes.len()` whole minutes before the current one (oldest first): `[new invocations, new
-/// errors, old invocations, old errors]`, as Lambda reports a minute, stamped inside it.
-pub async fn put_canary_minutes(aws: &Aws, function: &str, new: &str, old: &str, minutes: &[[u64; 4]]) {
-    let now = std::time::SystemTime::now();
-    let this_minute = now
-        - std::time::Duration::from_secs(now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() % 60);
-    let resource = format!("{function}:live");
-    for (i, counts) in minutes.iter().enumerate() {
-        let at = this_minute - std::time::Duration::from_secs(60 * (minutes.len() - i) as u64 - 10);
-        for (version, calls, errors) in [(new, counts[0], counts[1]), (old, counts[2], counts[3])] {
-            let dims = [
-                ("FunctionName", function),
-                ("Resource", resource.as_str()),
-                ("ExecutedVersion", version),
-            ];
-            let values: Vec<(&str, f64)> = [("Invocations", calls), ("Errors", errors)]
+/// The start of the minute `t` is in.
+pub fn minute_start(t: std::time::SystemTime) -> std::time::SystemTime {
+    t - std::time::Duration::from_secs(t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() % 60)
+}
+
+/// Per-minute counts of a canary in the `minutes.len()` whole minutes that end at `until` (a
+/// minute's start; oldest first): `[new calls, new errors, old calls, old errors]`, stamped 10 s
+/// into each minute, written as `calls` and `errors` of `namespace` under each version's dimension
+/// set (a zero is not written: CloudWatch has no datapoint where nothing happened).
+async fn put_minutes(
+    aws: &Aws,
+    namespace: &str,
+    (calls, errors): (&str, &str),
+    [new, old]: [&[(&str, &str)]; 2],
+    until: std::time::SystemTime,
+    minutes: &[[u64; 4]],
+) {
+    let n = minutes.len();
+    let stamps = (0..n).map(|i| until - std::time::Duration::from_secs(60 * (n - i) as u64 - 10));
+    for (at, counts) in stamps.zip(minutes) {
+        for (dims, c, e) in [(new, counts[0], counts[1]), (old, counts[2], counts[3])] {
+            let values: Vec<(&str, f64)> = [(calls, c), (errors, e)]
                 .into_iter()
                 .filter(|(_, v)| *v > 0)
                 .map(|(m, v)| (m, v as f64))
                 .collect();
             if !values.is_empty() {
-                put_metrics_at(aws, "AWS/Lambda", &dims, &values, at).await;
+                put_metrics_at(aws, namespace, dims, &values, at).await;
             }
         }
     }
+}
+
+/// The traffic versions `[new, old]` of `function` served through alias `live`, per minute, as
+/// Lambda reports it (see `put_minutes`).
+pub async fn put_canary_minutes(
+    aws: &Aws,
+    function: &str,
+    [new, old]: [&str; 2],
+    until: std::time::SystemTime,
+    minutes: &[[u64; 4]],
+) {
+    let resource = format!("{function}:live");
+    let dims = |version| {
+        [
+            ("FunctionName", function),
+            ("Resource", resource.as_str()),
+            ("ExecutedVersion", version),
+        ]
+    };
+    let (new_dims, old_dims) = (dims(new), dims(old));
+    let names = ("Invocations", "Errors");
+    put_minutes(aws, "AWS/Lambda", names, [&new_dims, &old_dims], until, minutes).await;
+}
+
+/// The requests an ECS deployment's replacement and original target groups (CloudWatch's
+/// `TargetGroup` values) served behind `load_balancer`, per minute, as the Application Load
+/// Balancer reports them: `RequestCount` and `HTTPCode_Target_5XX_Count` under
+/// `{TargetGroup, LoadBalancer}` (see `put_minutes`).
+pub async fn put_target_group_minutes(
+    aws: &Aws,
+    load_balancer: &str,
+    [replacement, original]: [&str; 2],
+    until: std::time::SystemTime,
+    minutes: &[[u64; 4]],
+) {
+    let dims = |group| [("TargetGroup", group), ("LoadBalancer", load_balancer)];
+    let (new_dims, old_dims) = (dims(replacement), dims(original));
+    let names = ("RequestCount", "HTTPCode_Target_5XX_Count");
+    put_minutes(aws, "AWS/ApplicationELB", names, [&new_dims, &old_dims], until, minutes).await;
+}
+
+/// An Application Load Balancer in `subnets` whose listener forwards to `target_groups` (ARNs);
+/// returns its `LoadBalancer` dimension (`app/NAME/ID`, the last part of its ARN).
+pub async fn load_balancer(aws: &Aws, name: &str, subnets: &[String], target_groups: &[String]) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, ForwardActionConfig, LoadBalancerTypeEnum, ProtocolEnum, TargetGroupTuple,
+    };
+    let lb = aws
+        .elb
+        .create_load_balancer()
+        .name(name)
+        .r#type(LoadBalancerTypeEnum::Application)
+        .set_subnets(Some(subnets.to_vec()))
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let arn = lb.load_balancers()[0].load_balancer_arn().expect("an ARN").to_string();
+    let forward = ForwardActionConfig::builder()
+        .set_target_groups(Some(
+            target_groups
+                .iter()
+                .map(|tg| TargetGroupTuple::builder().target_group_arn(tg).weight(1).build())
+                .collect(),
+        ))
+        .build();
+    aws.elb
+        .create_listener()
+        .load_balancer_arn(&arn)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .forward_config(forward)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateListener");
+    arn.split_once(":loadbalancer/")
+        .map(|(_, rest)| rest.to_string())
+        .expect("a load balancer ARN")
 }
 
 /// A metric alarm named `name`, tagged with `tags`.

@@ -1,18 +1,19 @@
 //! Which in-flight deployments the canary judge judges, and what it reads for each: the summary
-//! (platform, creator), the deployment (its AppSpec names the function, the alias and both
-//! versions), the group's opt-out tag, the versions' timeout (when a minute is complete), and its
-//! complete minutes. Everything else is left with a record saying why.
+//! (platform, creator), the group's opt-out tag, then for Lambda the deployment (its AppSpec names
+//! the function, the alias and both versions) and the versions' timeout (when a minute is
+//! complete), for ECS the two target groups and their load balancer. Everything else is left
+//! with a record saying why.
 
 use std::time::{Duration, SystemTime};
 
-use shiftguard::canary::per_minute::{AliasVersions, Minutes, settle_after};
+use shiftguard::canary::per_minute::{AliasVersions, MinuteMetrics, Minutes, settle_after};
 use shiftguard::deployment::ComputePlatform;
-use shiftguard::ports::{DeploymentReader, DeploymentSummary, FunctionConfigReader, GroupTagReader};
+use shiftguard::ports::{DeploymentReader, DeploymentSummary, FunctionConfigReader, GroupTagReader, TargetGroupReader};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::overrides::TargetOverride;
 use shiftguard::target::resolution::target_of;
 
-use crate::record::{Decision, Record};
+use crate::record::{Decision, JudgedTarget, Record};
 
 /// A deployment group tagged `shiftguard:canary-judge = off` is never judged minute by minute.
 pub const OPT_OUT_TAG: &str = "shiftguard:canary-judge";
@@ -23,11 +24,21 @@ pub struct Candidate {
     pub deployment_id: String,
     pub application: String,
     pub deployment_group: String,
-    pub deployment_config: String,
-    pub versions: AliasVersions,
+    /// `deploymentConfigName`, for the blind-canary warning (Lambda only).
+    pub deployment_config: Option<String>,
+    pub target: JudgedTarget,
+    pub metrics: MinuteMetrics,
     pub minutes: Minutes,
     /// Where the group's tag said something other than `on` or `off`.
     pub warnings: Vec<String>,
+}
+
+/// The ports `find` reads through.
+pub struct Readers<'a, D, T, L, G> {
+    pub deployments: &'a D,
+    pub tags: &'a T,
+    pub lambda: &'a L,
+    pub target_groups: &'a G,
 }
 
 /// The ARN of a deployment group in the account, region and partition of `function_arn` (the
@@ -45,9 +56,9 @@ pub fn group_arn(function_arn: &str, application: &str, group: &str) -> Option<S
     }
 }
 
-/// What `BatchGetDeployments` already tells: a rollback or another platform is left alone (the
-/// record says why) before its AppSpec is read (an EC2 revision may be a bundle shiftguard does
-/// not read).
+/// What `BatchGetDeployments` already tells: a rollback or an EC2/on-premises deployment is left
+/// alone (the record says why) before anything else is read (an EC2 revision may be a bundle
+/// shiftguard does not read).
 pub fn screen(summary: &DeploymentSummary) -> Option<Record> {
     let left = |reason: String| {
         Some(
@@ -61,18 +72,26 @@ pub fn screen(summary: &DeploymentSummary) -> Option<Record> {
             summary.creator.as_str()
         ));
     }
-    if summary.compute_platform != ComputePlatform::Lambda {
+    if !matches!(summary.compute_platform, ComputePlatform::Lambda | ComputePlatform::Ecs) {
         return left(format!(
-            "a {} deployment: the canary judge watches Lambda deployments",
+            "a {} deployment: the canary judge watches Lambda and ECS deployments",
             summary.compute_platform.as_str()
         ));
     }
     None
 }
 
-/// A Lambda deployment that passed [`screen`], judged or left with the reason.
-pub async fn find<D, T, L>(
-    ports: (&D, &T, &L),
+/// What is judged of one deployment, and how long after a minute ends it is complete.
+struct Judged {
+    target: JudgedTarget,
+    metrics: MinuteMetrics,
+    wait: Duration,
+    deployment_config: Option<String>,
+}
+
+/// A deployment that passed [`screen`], judged or left with the reason.
+pub async fn find<D, T, L, G>(
+    readers: &Readers<'_, D, T, L, G>,
     summary: DeploymentSummary,
     function_arn: &str,
     now: SystemTime,
@@ -82,57 +101,19 @@ where
     D: DeploymentReader,
     T: GroupTagReader,
     L: FunctionConfigReader,
+    G: TargetGroupReader,
 {
-    let (deployments, tags, lambda) = ports;
-    let deployment_id = summary.deployment_id;
+    let id = summary.deployment_id.clone();
     let left = |decision, reason: String| {
-        Record::left(&deployment_id, decision, reason).in_group(&summary.application, &summary.deployment_group)
+        Record::left(&id, decision, reason).in_group(&summary.application, &summary.deployment_group)
     };
-    let info = deployments
-        .deployment(&deployment_id)
-        .await
-        .map_err(|e| left(Decision::Problem, format!("could not read the deployment: {e}")))?;
-    let target = target_of(&deployment_id, &info, &TargetOverride::default())
-        .map_err(|e| left(Decision::Problem, e.to_string()))?;
-    let DeploymentTarget::Lambda(lambda_target) = target else {
-        return Err(left(
-            Decision::Problem,
-            "the AppSpec of a Lambda deployment names no Lambda function".into(),
-        ));
-    };
-    let (Some(alias), Some(old)) = (lambda_target.alias.clone(), lambda_target.current_version.clone()) else {
-        return Err(left(
-            Decision::Skipped,
-            "the AppSpec names no alias or no CurrentVersion: there is no old version serving beside the new one"
-                .into(),
-        ));
-    };
-    if old == lambda_target.target_version {
-        return Err(left(
-            Decision::Skipped,
-            format!("CurrentVersion and TargetVersion are both {old}: nothing to compare"),
-        ));
-    }
-    let versions = AliasVersions {
-        function: lambda_target.function_name,
-        alias,
-        new: lambda_target.target_version,
-        old,
-    };
-    let left = |decision, reason: String| left(decision, reason).with_versions(&versions);
-    let Some(created_at) = info.created_at else {
-        return Err(left(
-            Decision::Problem,
-            "the deployment has no createTime to count minutes from".into(),
-        ));
-    };
-    let Some(arn) = group_arn(function_arn, &info.application, &info.deployment_group) else {
+    let Some(arn) = group_arn(function_arn, &summary.application, &summary.deployment_group) else {
         return Err(left(
             Decision::Problem,
             format!("the judge's own ARN {function_arn:?} names no account and region to find the group's tags in"),
         ));
     };
-    let group_tags = tags.group_tags(&arn).await.map_err(|e| {
+    let group_tags = readers.tags.group_tags(&arn).await.map_err(|e| {
         left(
             Decision::Problem,
             format!("could not read the group's tags to honour {OPT_OUT_TAG}: {e}"),
@@ -151,39 +132,155 @@ where
         )),
         _ => {}
     }
-    // A minute is complete once its slowest invocation has been reported: the longer timeout of
-    // the two versions, then SETTLE_SECONDS.
-    let (new_timeout, old_timeout) = futures_util::join!(
-        lambda.timeout(&versions.function, &versions.new),
-        lambda.timeout(&versions.function, &versions.old)
-    );
-    let timeout = match (new_timeout, old_timeout) {
-        (Ok(a), Ok(b)) => a.max(b),
-        (Err(e), _) | (_, Err(e)) => {
-            return Err(left(
-                Decision::Problem,
-                format!("could not read the versions' timeout, which says when a minute is complete: {e}"),
-            ));
+    let judged = match summary.compute_platform {
+        ComputePlatform::Ecs => ecs(readers.target_groups, &id, settle).await,
+        _ => lambda(readers.deployments, readers.lambda, &id, settle).await,
+    }
+    .map_err(|(decision, reason, target)| {
+        let record = left(decision, reason);
+        match target {
+            Some(t) => record.with_target(t),
+            None => record,
         }
+    })?;
+    let left = |decision, reason: String| left(decision, reason).with_target(judged.target.clone());
+    let Some(created_at) = summary.created_at else {
+        return Err(left(
+            Decision::Problem,
+            "the deployment has no createTime to count minutes from".into(),
+        ));
     };
-    let wait = settle_after(settle, timeout);
-    let Some(minutes) = Minutes::complete(created_at, now, wait) else {
+    let Some(minutes) = Minutes::complete(created_at, now, judged.wait) else {
         return Err(left(
             Decision::Waiting,
             format!(
                 "no complete minute yet (a minute counts {} s after it ends)",
-                wait.as_secs()
+                judged.wait.as_secs()
             ),
         ));
     };
     Ok(Candidate {
-        deployment_id,
-        application: info.application,
-        deployment_group: info.deployment_group,
-        deployment_config: info.deployment_config,
-        versions,
+        deployment_id: id,
+        application: summary.application,
+        deployment_group: summary.deployment_group,
+        deployment_config: judged.deployment_config,
+        target: judged.target,
+        metrics: judged.metrics,
         minutes,
         warnings,
+    })
+}
+
+/// Why a deployment is left: the decision, the reason, and the target where it is known.
+type Left = (Decision, String, Option<JudgedTarget>);
+
+/// A Lambda deployment: the AppSpec's function, alias and versions; a minute is complete once
+/// the longer timeout of the two versions and `settle` have passed.
+async fn lambda<D: DeploymentReader, L: FunctionConfigReader>(
+    deployments: &D,
+    functions: &L,
+    id: &str,
+    settle: Duration,
+) -> Result<Judged, Left> {
+    let info = deployments
+        .deployment(id)
+        .await
+        .map_err(|e| (Decision::Problem, format!("could not read the deployment: {e}"), None))?;
+    let target =
+        target_of(id, &info, &TargetOverride::default()).map_err(|e| (Decision::Problem, e.to_string(), None))?;
+    let DeploymentTarget::Lambda(t) = target else {
+        return Err((
+            Decision::Problem,
+            "the AppSpec of a Lambda deployment names no Lambda function".into(),
+            None,
+        ));
+    };
+    let (Some(alias), Some(old)) = (t.alias.clone(), t.current_version.clone()) else {
+        return Err((
+            Decision::Skipped,
+            "the AppSpec names no alias or no CurrentVersion: there is no old version serving beside the new one"
+                .into(),
+            None,
+        ));
+    };
+    if old == t.target_version {
+        return Err((
+            Decision::Skipped,
+            format!("CurrentVersion and TargetVersion are both {old}: nothing to compare"),
+            None,
+        ));
+    }
+    let versions = AliasVersions {
+        function: t.function_name,
+        alias,
+        new: t.target_version,
+        old,
+    };
+    let target = JudgedTarget::lambda(&versions);
+    // Lambda stamps a metric with the invocation's start and emits it when it ends.
+    let (new_timeout, old_timeout) = futures_util::join!(
+        functions.timeout(&versions.function, &versions.new),
+        functions.timeout(&versions.function, &versions.old)
+    );
+    let timeout = match (new_timeout, old_timeout) {
+        (Ok(a), Ok(b)) => a.max(b),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err((
+                Decision::Problem,
+                format!("could not read the versions' timeout, which says when a minute is complete: {e}"),
+                Some(target),
+            ));
+        }
+    };
+    Ok(Judged {
+        metrics: MinuteMetrics::lambda(&versions),
+        target,
+        wait: settle_after(settle, timeout),
+        deployment_config: Some(info.deployment_config),
+    })
+}
+
+/// An ECS blue/green deployment: the replacement and original task sets' target groups behind
+/// their load balancer. The load balancer reports each minute in 60-second intervals; `settle`
+/// covers the publication.
+async fn ecs<G: TargetGroupReader>(groups: &G, id: &str, settle: Duration) -> Result<Judged, Left> {
+    let found = groups.target_groups(id).await.map_err(|e| {
+        (
+            Decision::Problem,
+            format!("could not find the deployment's target groups: {e}"),
+            None,
+        )
+    })?;
+    let Some(original) = found.original.clone() else {
+        return Err((
+            Decision::Skipped,
+            format!(
+                "no original task set beside the replacement's {}: nothing to compare",
+                found.replacement
+            ),
+            None,
+        ));
+    };
+    let Some(load_balancer) = found.load_balancer.clone() else {
+        return Err((
+            Decision::Problem,
+            format!(
+                "the replacement target group {} is behind no load balancer (DescribeTargetGroups' LoadBalancerArns), \
+                 whose metrics would say how its requests fared",
+                found.replacement
+            ),
+            None,
+        ));
+    };
+    Ok(Judged {
+        metrics: MinuteMetrics::target_groups(&load_balancer, &found.replacement, &original),
+        target: JudgedTarget::Ecs {
+            load_balancer,
+            replacement_target_group: found.replacement,
+            original_target_group: original,
+        },
+        wait: settle,
+        deployment_config: None,
     })
 }
 

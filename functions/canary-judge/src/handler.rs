@@ -18,10 +18,10 @@ use shiftguard::config::env::ConfigError;
 use shiftguard::eventbridge::{Incoming, InvocationError, read_event};
 use shiftguard::ports::{
     DeploymentHistory, DeploymentReader, DeploymentStopper, FunctionConfigReader, GroupTagReader, MetricReader,
-    StopOutcome,
+    StopOutcome, TargetGroupReader,
 };
 
-use crate::candidates::{Candidate, find, screen};
+use crate::candidates::{Candidate, Readers, find, screen};
 use crate::config::CanaryJudgeConfig;
 use crate::record::{Decision, Record};
 
@@ -41,7 +41,7 @@ const WARNING_RUNS: usize = 200;
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html>.
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
-pub struct Deps<C, D, M, L> {
+pub struct Deps<C, D, M, L, G> {
     /// Lists and stops deployments, reads groups' tags.
     pub codedeploy: C,
     /// Reads a deployment and its AppSpec.
@@ -49,11 +49,13 @@ pub struct Deps<C, D, M, L> {
     pub metrics: M,
     /// Reads the versions' timeout.
     pub lambda: L,
+    /// Finds an ECS deployment's target groups.
+    pub target_groups: G,
     pub config: Result<CanaryJudgeConfig, ConfigError>,
 }
 
-pub async fn function_handler<C, D, M, L>(
-    deps: &Deps<C, D, M, L>,
+pub async fn function_handler<C, D, M, L, G>(
+    deps: &Deps<C, D, M, L, G>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic>
 where
@@ -61,6 +63,7 @@ where
     D: DeploymentReader,
     M: MetricReader,
     L: FunctionConfigReader,
+    G: TargetGroupReader,
 {
     if let Incoming::Other(what) = read_event::<Value>(event.payload, SCHEDULED_EVENT).map_err(InvocationError::from)? {
         tracing::info!(what, "not a schedule tick; nothing judged");
@@ -101,8 +104,8 @@ where
 }
 
 /// Every in-flight deployment's record this tick.
-async fn tick<C, D, M, L>(
-    deps: &Deps<C, D, M, L>,
+async fn tick<C, D, M, L, G>(
+    deps: &Deps<C, D, M, L, G>,
     config: &CanaryJudgeConfig,
     function_arn: &str,
     now: SystemTime,
@@ -112,6 +115,7 @@ where
     D: DeploymentReader,
     M: MetricReader,
     L: FunctionConfigReader,
+    G: TargetGroupReader,
 {
     let incomplete = |what: &str, e| InvocationError::JudgementIncomplete(format!("could not {what}: {e}"));
     let ids = deps
@@ -128,16 +132,21 @@ where
             .map_err(|e| incomplete("read the deployments in progress", e))?
     };
     let mut records = Vec::new();
-    let mut lambda = Vec::new();
+    let mut judged = Vec::new();
     for summary in summaries {
         match screen(&summary) {
-            None => lambda.push(summary),
+            None => judged.push(summary),
             Some(record) => records.push(record),
         }
     }
-    let ports = (&deps.deployments, &deps.codedeploy, &deps.lambda);
-    let found: Vec<Result<Candidate, Record>> = stream::iter(lambda)
-        .map(|summary| find(ports, summary, function_arn, now, config.settle))
+    let readers = Readers {
+        deployments: &deps.deployments,
+        tags: &deps.codedeploy,
+        lambda: &deps.lambda,
+        target_groups: &deps.target_groups,
+    };
+    let found: Vec<Result<Candidate, Record>> = stream::iter(judged)
+        .map(|summary| find(&readers, summary, function_arn, now, config.settle))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -152,7 +161,7 @@ where
                     format!("more than {MAX_JUDGED} Lambda deployments in flight; this one waits for a later tick"),
                 )
                 .in_group(&c.application, &c.deployment_group)
-                .with_versions(&c.versions),
+                .with_target(c.target.clone()),
             ),
             Err(r) => records.push(r),
         }
@@ -164,7 +173,7 @@ where
     let all_queries: Vec<_> = candidates
         .iter()
         .enumerate()
-        .flat_map(|(i, c)| queries(&prefix(i), &c.versions))
+        .flat_map(|(i, c)| queries(&prefix(i), &c.metrics))
         .collect();
     let data = match deps.metrics.metric_data(&all_queries, span.window()).await {
         Ok(data) => data,
@@ -188,7 +197,7 @@ where
 fn unjudged(c: &Candidate, decision: Decision, reason: String) -> Record {
     Record::left(&c.deployment_id, decision, reason)
         .in_group(&c.application, &c.deployment_group)
-        .with_versions(&c.versions)
+        .with_target(c.target.clone())
 }
 
 /// The looks over one deployment's complete minutes, and the stop when they show a regression.
@@ -232,7 +241,7 @@ async fn judge_one(stopper: &impl DeploymentStopper, judge: &Judge, c: &Candidat
     };
     let mut record = Record::left(&c.deployment_id, decision, String::new())
         .in_group(&c.application, &c.deployment_group)
-        .with_versions(&c.versions)
+        .with_target(c.target.clone())
         .with_watch(&watch);
     record.reasons = reasons;
     record.warnings = c.warnings.clone();
@@ -246,7 +255,7 @@ async fn judge_one(stopper: &impl DeploymentStopper, judge: &Judge, c: &Candidat
 /// minute (the old version's error rate; half an error where it had none), once, in the first
 /// record. Nothing for a configuration that is not one of CodeDeploy's predefined ones.
 fn blind_canary(judge: &Judge, c: &Candidate, first: &Minute) -> Vec<String> {
-    let Ok(config) = c.deployment_config.parse() else {
+    let Some(Ok(config)) = c.deployment_config.as_deref().map(str::parse) else {
         return Vec::new();
     };
     let calls = first.invocations() as f64;
@@ -279,8 +288,11 @@ mod tests {
     use shiftguard::config::env::FromEnv;
     use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
     use shiftguard::fakes::env;
+    use shiftguard::gate::metric_checks::TargetGroups;
     use shiftguard::gate::metric_query::{MetricQuery, MetricWindow};
-    use shiftguard::ports::{AwsError, DeploymentInfo, DeploymentSummary, LookupError, MetricData, MetricReadError};
+    use shiftguard::ports::{
+        AwsError, DeploymentInfo, DeploymentSummary, LookupError, MetricData, MetricReadError, TargetGroupError,
+    };
     use shiftguard::rollback::deployment_group::GroupRef;
 
     use super::*;
@@ -300,6 +312,8 @@ mod tests {
         metrics_fail: bool,
         /// Both versions' timeout.
         timeout: Duration,
+        /// ECS deployments' load balancer; without it, their target groups are not found.
+        load_balancer: Option<&'static str>,
     }
 
     fn t0() -> SystemTime {
@@ -382,6 +396,19 @@ mod tests {
         }
     }
 
+    impl TargetGroupReader for &World {
+        async fn target_groups(&self, id: &str) -> Result<TargetGroups, TargetGroupError> {
+            match self.load_balancer {
+                Some(lb) => Ok(TargetGroups {
+                    replacement: format!("targetgroup/{id}-green/1"),
+                    original: Some(format!("targetgroup/{id}-blue/2")),
+                    load_balancer: Some(lb.into()),
+                }),
+                None => Err(TargetGroupError::NoReplacement(id.into())),
+            }
+        }
+    }
+
     impl FunctionConfigReader for &World {
         async fn timeout(&self, _: &str, _: &str) -> Result<Duration, AwsError> {
             Ok(self.timeout)
@@ -421,7 +448,7 @@ mod tests {
             let judged: Vec<&Vec<[u64; 4]>> = self.deployments.values().map(|(_, m)| m).collect();
             for q in queries {
                 let (prefix, series) = q.id.split_once('_').unwrap();
-                let k = ["new_invocations", "new_errors", "old_invocations", "old_errors"]
+                let k = ["new_calls", "new_errors", "old_calls", "old_errors"]
                     .iter()
                     .position(|s| *s == series)
                     .unwrap();
@@ -439,7 +466,7 @@ mod tests {
     }
 
     /// The world in all three roles (leaked: a test's world lives as long as the test process).
-    type WorldDeps = Deps<&'static World, &'static World, &'static World, &'static World>;
+    type WorldDeps = Deps<&'static World, &'static World, &'static World, &'static World, &'static World>;
 
     fn deps(world: World, settings: &[(&str, &str)]) -> WorldDeps {
         let world: &'static World = Box::leak(Box::new(world));
@@ -448,6 +475,7 @@ mod tests {
             deployments: world,
             metrics: world,
             lambda: world,
+            target_groups: world,
             config: CanaryJudgeConfig::from_lookup(&env(settings)),
         }
     }
@@ -515,8 +543,8 @@ mod tests {
                 i.creator = Creator::CodeDeployRollback;
                 i.rollback_of = Some("d-0".into());
             })
-            .lambda("d-ecs", "b", canary(4, 200))
-            .edit("d-ecs", |i| i.compute_platform = ComputePlatform::Ecs)
+            .lambda("d-ec2", "b", canary(4, 200))
+            .edit("d-ec2", |i| i.compute_platform = ComputePlatform::Server)
             .lambda("d-off", "off", canary(4, 200))
             .tag("off", "shiftguard:canary-judge", "OFF")
             .lambda("d-new", "c", canary(4, 200))
@@ -526,7 +554,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("d-ecs", Decision::Skipped),
+                ("d-ec2", Decision::Skipped),
                 ("d-new", Decision::Waiting),
                 ("d-off", Decision::Skipped),
                 ("d-rollback", Decision::Skipped)
@@ -550,6 +578,45 @@ mod tests {
         let (records, _) = run(world, 4).await;
         assert_eq!(records[0].decision, Decision::Waiting, "{:?}", records[0]);
         assert!(records[0].reasons[0].contains("600 s"), "{:?}", records[0].reasons);
+    }
+
+    #[tokio::test]
+    async fn an_ecs_canary_is_judged_on_its_two_target_groups() {
+        let mut world = World::default()
+            .lambda("d-ecs", "web", canary(4, 8))
+            .edit("d-ecs", |i| i.compute_platform = ComputePlatform::Ecs);
+        world.load_balancer = Some("app/web/50dc6c495c0c9188");
+        let (records, world) = run(world, 4).await;
+        assert_eq!(records[0].decision, Decision::Stopped, "{:?}", records[0]);
+        let line = records[0].log_line("Shiftguard/Deployments", 0);
+        assert_eq!(line["replacement_target_group"], "targetgroup/d-ecs-green/1", "{line}");
+        let calls = world.metric_calls.lock().unwrap().clone();
+        let metrics: Vec<_> = calls[0].0.iter().map(|q| q.metric.metric.as_str()).collect();
+        assert_eq!(
+            metrics,
+            [
+                "RequestCount",
+                "HTTPCode_Target_5XX_Count",
+                "RequestCount",
+                "HTTPCode_Target_5XX_Count"
+            ]
+        );
+        assert_eq!(
+            calls[0].0[0].metric.dimensions["TargetGroup"],
+            "targetgroup/d-ecs-green/1"
+        );
+
+        let mut lost = World::default()
+            .lambda("d-ecs", "web", canary(4, 8))
+            .edit("d-ecs", |i| i.compute_platform = ComputePlatform::Ecs);
+        lost.load_balancer = None;
+        let (records, _) = run(lost, 4).await;
+        assert_eq!(records[0].decision, Decision::Problem, "{:?}", records[0]);
+        assert!(
+            records[0].reasons[0].contains("target groups"),
+            "{:?}",
+            records[0].reasons
+        );
     }
 
     #[tokio::test]

@@ -9,8 +9,8 @@ mod record;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::adapters::{
-    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, LambdaAdapter, cloudwatch_client, codedeploy_client,
-    lambda_client, load_sdk_config, s3_client,
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, LambdaAdapter, cloudwatch_client,
+    codedeploy_client, elb_client, lambda_client, load_sdk_config, s3_client,
 };
 use shiftguard::config::env::FromEnv;
 
@@ -22,7 +22,8 @@ async fn main() -> Result<(), Error> {
     let codedeploy = codedeploy_client(&sdk);
     let deps = handler::Deps {
         codedeploy: CodeDeployAdapter::new(codedeploy.clone()),
-        deployments: DeploymentLookup::new(codedeploy, s3_client(&sdk)),
+        deployments: DeploymentLookup::new(codedeploy.clone(), s3_client(&sdk)),
+        target_groups: EcsTargetGroups::new(codedeploy, elb_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         lambda: LambdaAdapter::new(lambda_client(&sdk)),
         config,

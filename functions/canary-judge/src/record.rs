@@ -38,6 +38,34 @@ impl Decision {
     }
 }
 
+/// The new and the old of a judged deployment, as the record names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum JudgedTarget {
+    Lambda {
+        function: String,
+        alias: String,
+        new_version: String,
+        old_version: String,
+    },
+    Ecs {
+        load_balancer: String,
+        replacement_target_group: String,
+        original_target_group: String,
+    },
+}
+
+impl JudgedTarget {
+    pub fn lambda(v: &AliasVersions) -> JudgedTarget {
+        JudgedTarget::Lambda {
+            function: v.function.clone(),
+            alias: v.alias.clone(),
+            new_version: v.new.clone(),
+            old_version: v.old.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     pub deployment_id: String,
@@ -47,14 +75,9 @@ pub struct Record {
     pub deployment_group: Option<String>,
     pub decision: Decision,
     pub reasons: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub new_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_version: Option<String>,
+    /// What was compared: a function's two versions, or an ECS deployment's two target groups.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub target: Option<JudgedTarget>,
     /// Complete minutes judged, from the deployment's creation minute.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minutes: Option<usize>,
@@ -78,10 +101,7 @@ impl Record {
             deployment_group: None,
             decision,
             reasons: vec![reason],
-            function: None,
-            alias: None,
-            new_version: None,
-            old_version: None,
+            target: None,
             minutes: None,
             evidence: Vec::new(),
             relative_threshold: None,
@@ -96,11 +116,8 @@ impl Record {
         self
     }
 
-    pub fn with_versions(mut self, v: &AliasVersions) -> Record {
-        self.function = Some(v.function.clone());
-        self.alias = Some(v.alias.clone());
-        self.new_version = Some(v.new.clone());
-        self.old_version = Some(v.old.clone());
+    pub fn with_target(mut self, target: JudgedTarget) -> Record {
+        self.target = Some(target);
         self
     }
 

@@ -83,6 +83,13 @@ fn dimension_of(arn: &str) -> Option<&str> {
     arn.splitn(6, ':').nth(5).filter(|r| r.starts_with("targetgroup/"))
 }
 
+/// `arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID` → `app/NAME/ID`: "The
+/// value is app/load-balancer-name/1234567890123456 (the final portion of the load balancer ARN)"
+/// (`LoadBalancer` in <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+fn load_balancer_dimension_of(arn: &str) -> Option<&str> {
+    arn.splitn(6, ':').nth(5).and_then(|r| r.strip_prefix("loadbalancer/"))
+}
+
 impl TargetGroupReader for EcsTargetGroups {
     async fn target_groups(&self, deployment_id: &str) -> Result<TargetGroups, TargetGroupError> {
         let (green, blue) = self.names(deployment_id).await?;
@@ -102,9 +109,17 @@ impl TargetGroupReader for EcsTargetGroups {
                 .map(str::to_string)
                 .ok_or_else(|| TargetGroupError::Unknown(name.to_string()))
         };
+        let load_balancer = out
+            .target_groups()
+            .iter()
+            .find(|g| g.target_group_name() == Some(green.as_str()))
+            .and_then(|g| g.load_balancer_arns().first())
+            .and_then(|arn| load_balancer_dimension_of(arn))
+            .map(str::to_string);
         Ok(TargetGroups {
             replacement: dimension(&green)?,
             original: blue.as_deref().map(dimension).transpose()?,
+            load_balancer,
         })
     }
 }
@@ -137,7 +152,8 @@ mod tests {
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html>).
     const GROUPS: &str = r#"<DescribeTargetGroupsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">
       <DescribeTargetGroupsResult><TargetGroups>
-        <member><TargetGroupArn>arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/web-tg-1/73e2d6bc24d8a067</TargetGroupArn><TargetGroupName>web-tg-1</TargetGroupName></member>
+        <member><TargetGroupArn>arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/web-tg-1/73e2d6bc24d8a067</TargetGroupArn><TargetGroupName>web-tg-1</TargetGroupName>
+          <LoadBalancerArns><member>arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/my-load-balancer/50dc6c495c0c9188</member></LoadBalancerArns></member>
         <member><TargetGroupArn>arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/web-tg-2/2453ed029918f21f</TargetGroupArn><TargetGroupName>web-tg-2</TargetGroupName></member>
       </TargetGroups></DescribeTargetGroupsResult>
       <ResponseMetadata><RequestId>70092c0e-f3a9-11e5-ae48-cff02092876b</RequestId></ResponseMetadata>
@@ -170,6 +186,7 @@ mod tests {
             TargetGroups {
                 replacement: "targetgroup/web-tg-1/73e2d6bc24d8a067".into(),
                 original: Some("targetgroup/web-tg-2/2453ed029918f21f".into()),
+                load_balancer: Some("app/my-load-balancer/50dc6c495c0c9188".into()),
             }
         );
     }
@@ -190,6 +207,10 @@ mod tests {
         assert_eq!(
             dimension_of("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/x/1"),
             None
+        );
+        assert_eq!(
+            load_balancer_dimension_of("arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/x/1"),
+            Some("app/x/1")
         );
     }
 }

@@ -1,6 +1,6 @@
 //! From CloudWatch's per-minute sums to the judge's [`Minute`]s: which minutes are complete, the
-//! four queries (invocations and errors of each version through the alias), and the alignment of
-//! their datapoints by timestamp.
+//! four queries (calls and errors of each version: a Lambda function's versions through the alias,
+//! or an ECS deployment's two target groups), and the alignment of their datapoints by timestamp.
 //!
 //! CloudWatch returns a datapoint only for a minute that had one: a minute without one is a
 //! minute without calls (for that version), never a missing read, because only results CloudWatch
@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::canary::minute::{Counts, Minute};
 use crate::config::env::{ConfigError, parse_u64};
-use crate::gate::metric_query::{MetricQuery, MetricWindow, lambda_version_metric};
+use crate::gate::metric_query::{MetricQuery, MetricRef, MetricWindow, lambda_version_metric};
 
 pub const MINUTE: Duration = Duration::from_secs(60);
 
@@ -94,27 +94,71 @@ pub struct AliasVersions {
     pub old: String,
 }
 
-const SERIES: [(&str, bool, &str); 4] = [
-    ("new_invocations", true, "Invocations"),
-    ("new_errors", true, "Errors"),
-    ("old_invocations", false, "Invocations"),
-    ("old_errors", false, "Errors"),
-];
+/// The four per-minute sums the judge reads of one deployment: calls and errors of the new
+/// version, then of the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinuteMetrics {
+    pub new_calls: MetricRef,
+    pub new_errors: MetricRef,
+    pub old_calls: MetricRef,
+    pub old_errors: MetricRef,
+}
 
-/// The four `Sum` queries of one deployment, their ids `<prefix>_new_invocations` and so on
-/// (`prefix` must start with a lowercase letter, as CloudWatch requires of an id).
-pub fn queries(prefix: &str, versions: &AliasVersions) -> Vec<MetricQuery> {
-    SERIES
-        .iter()
-        .map(|(name, new, metric)| MetricQuery {
+impl MinuteMetrics {
+    /// A Lambda function's `Invocations` and `Errors` of each version through the alias.
+    pub fn lambda(v: &AliasVersions) -> MinuteMetrics {
+        let m = |version: &str, metric: &str| lambda_version_metric(&v.function, &v.alias, version, metric, "Sum");
+        MinuteMetrics {
+            new_calls: m(&v.new, "Invocations"),
+            new_errors: m(&v.new, "Errors"),
+            old_calls: m(&v.old, "Invocations"),
+            old_errors: m(&v.old, "Errors"),
+        }
+    }
+
+    /// An ECS blue/green deployment's `RequestCount` and `HTTPCode_Target_5XX_Count` of the
+    /// replacement and the original target groups, under `{TargetGroup, LoadBalancer}` as the
+    /// Application Load Balancer reports them
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+    pub fn target_groups(load_balancer: &str, replacement: &str, original: &str) -> MinuteMetrics {
+        let m = |group: &str, metric: &str| MetricRef {
+            namespace: "AWS/ApplicationELB".to_string(),
+            metric: metric.to_string(),
+            dimensions: BTreeMap::from([
+                ("LoadBalancer".to_string(), load_balancer.to_string()),
+                ("TargetGroup".to_string(), group.to_string()),
+            ]),
+            stat: "Sum".to_string(),
+        };
+        MinuteMetrics {
+            new_calls: m(replacement, "RequestCount"),
+            new_errors: m(replacement, "HTTPCode_Target_5XX_Count"),
+            old_calls: m(original, "RequestCount"),
+            old_errors: m(original, "HTTPCode_Target_5XX_Count"),
+        }
+    }
+
+    fn each(&self) -> [(&'static str, &MetricRef); 4] {
+        [
+            ("new_calls", &self.new_calls),
+            ("new_errors", &self.new_errors),
+            ("old_calls", &self.old_calls),
+            ("old_errors", &self.old_errors),
+        ]
+    }
+}
+
+const SERIES: [&str; 4] = ["new_calls", "new_errors", "old_calls", "old_errors"];
+
+/// The four `Sum` queries of one deployment, their ids `<prefix>_new_calls` and so on (`prefix`
+/// must start with a lowercase letter, as CloudWatch requires of an id).
+pub fn queries(prefix: &str, metrics: &MinuteMetrics) -> Vec<MetricQuery> {
+    metrics
+        .each()
+        .into_iter()
+        .map(|(name, metric)| MetricQuery {
             id: format!("{prefix}_{name}"),
-            metric: lambda_version_metric(
-                &versions.function,
-                &versions.alias,
-                if *new { &versions.new } else { &versions.old },
-                metric,
-                "Sum",
-            ),
+            metric: metric.clone(),
         })
         .collect()
 }
@@ -140,7 +184,7 @@ pub fn minutes_from(
 ) -> Vec<Minute> {
     let series: Vec<BTreeMap<SystemTime, u64>> = SERIES
         .iter()
-        .map(|(name, _, _)| {
+        .map(|name| {
             let id = format!("{prefix}_{name}");
             by_minute(values.get(&id), timestamps.get(&id))
         })
@@ -180,27 +224,23 @@ mod tests {
             new: "8".into(),
             old: "7".into(),
         };
-        let q = queries("d0", &v);
+        let q = queries("d0", &MinuteMetrics::lambda(&v));
         assert_eq!(
             q.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(),
-            [
-                "d0_new_invocations",
-                "d0_new_errors",
-                "d0_old_invocations",
-                "d0_old_errors"
-            ]
+            ["d0_new_calls", "d0_new_errors", "d0_old_calls", "d0_old_errors"]
         );
         assert_eq!(q[1].metric.dimensions["ExecutedVersion"], "8");
+        assert_eq!(q[1].metric.metric, "Errors");
         assert_eq!(q[2].metric.dimensions["Resource"], "orders:live");
         let values = BTreeMap::from([
-            ("d0_new_invocations".to_string(), vec![20.0, 30.0]),
+            ("d0_new_calls".to_string(), vec![20.0, 30.0]),
             ("d0_new_errors".to_string(), vec![2.0]),
-            ("d0_old_invocations".to_string(), vec![100.0, 180.0, 170.0, 999.0]),
+            ("d0_old_calls".to_string(), vec![100.0, 180.0, 170.0, 999.0]),
         ]);
         let timestamps = BTreeMap::from([
-            ("d0_new_invocations".to_string(), vec![t(60), t(120)]),
+            ("d0_new_calls".to_string(), vec![t(60), t(120)]),
             ("d0_new_errors".to_string(), vec![t(120)]),
-            ("d0_old_invocations".to_string(), vec![t(0), t(60), t(120), t(180)]),
+            ("d0_old_calls".to_string(), vec![t(0), t(60), t(120), t(180)]),
         ]);
         let minutes = Minutes::complete(t(10), t(300), DEFAULT_SETTLE).unwrap();
         assert_eq!(
@@ -220,6 +260,23 @@ mod tests {
         assert_eq!(settle(&|_| Some("0".into())).unwrap(), Duration::ZERO);
         let e = settle(&|_| Some("601".into())).unwrap_err().to_string();
         assert!(e.starts_with("SETTLE_SECONDS is not valid"), "{e}");
+    }
+
+    #[test]
+    fn an_ecs_deployment_is_read_on_its_two_target_groups_behind_the_load_balancer() {
+        let m = MinuteMetrics::target_groups("app/web/50dc6c495c0c9188", "targetgroup/green/1", "targetgroup/blue/2");
+        assert_eq!(
+            (m.new_calls.metric.as_str(), m.old_errors.metric.as_str()),
+            ("RequestCount", "HTTPCode_Target_5XX_Count")
+        );
+        assert_eq!(m.new_errors.dimensions["TargetGroup"], "targetgroup/green/1");
+        assert_eq!(m.old_calls.dimensions["TargetGroup"], "targetgroup/blue/2");
+        assert_eq!(m.old_calls.dimensions["LoadBalancer"], "app/web/50dc6c495c0c9188");
+        assert_eq!(
+            m.old_calls.dimensions.len(),
+            2,
+            "CloudWatch matches dimension sets exactly"
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub const ORIGINAL_TARGET_GROUP: &str = "{original_target_group}";
 pub struct TargetGroups {
     pub replacement: String,
     pub original: Option<String>,
+    /// The replacement target group's load balancer as CloudWatch's `LoadBalancer` dimension
+    /// writes it (`app/NAME/ID`, the ARN's part after `loadbalancer/`), where it has one: ELB
+    /// reports a target group's metrics under `{TargetGroup, LoadBalancer}`.
+    pub load_balancer: Option<String>,
 }
 
 /// Whether any check names a target group by placeholder.
@@ -374,6 +378,7 @@ mod tests {
         let groups = TargetGroups {
             replacement: "targetgroup/web-green/0123456789abcdef".into(),
             original: Some("targetgroup/web-blue/fedcba9876543210".into()),
+            load_balancer: None,
         };
         let resolved = with_target_groups(&checks, &groups).unwrap();
         assert!(!uses_target_groups(&resolved));

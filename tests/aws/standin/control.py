@@ -6,7 +6,7 @@ or make it misbehave (faults.py). None of it is an AWS API.
 - POST deployments/<id>: moves a deployment (deployment_progress.set_deployment_state); 400 for a
   value botocore's model does not allow, 404 for an unknown deployment.
 - POST faults: adds a fault (faults.add), 201; DELETE faults: clears them.
-- GET default-vpc: the region's default VPC id; GET health: {"ok": true}.
+- GET default-vpc: the region's default VPC id and its subnets; GET health: {"ok": true}.
 """
 
 import json
@@ -62,10 +62,18 @@ def handle(environ, start_response, body):
             return _json(start_response, "200 OK", [])
         if path == "/_shiftguard/default-vpc":
             # The VPC moto creates in each region, as AWS gives each account a default VPC per
-            # region (EC2 DescribeVpcs, isDefault): where a test makes its target groups
-            # (CreateTargetGroup checks that the VpcId exists) without building the EC2 SDK.
-            vpc = ec2_backends[DEFAULT_ACCOUNT_ID][region_of(environ)].get_default_vpc()
-            return _json(start_response, "200 OK", {"VpcId": vpc.id if vpc else None})
+            # region (EC2 DescribeVpcs, isDefault), and its subnets ("a default subnet in each
+            # Availability Zone", https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html):
+            # where a test makes its target groups (CreateTargetGroup checks that the VpcId exists)
+            # and load balancers (CreateLoadBalancer checks the subnets) without the EC2 SDK.
+            ec2 = ec2_backends[DEFAULT_ACCOUNT_ID][region_of(environ)]
+            vpc = ec2.get_default_vpc()
+            subnets = ec2.describe_subnets(filters={"vpc-id": [vpc.id]}) if vpc else []
+            return _json(
+                start_response,
+                "200 OK",
+                {"VpcId": vpc.id if vpc else None, "SubnetIds": sorted(s.id for s in subnets)},
+            )
         if path == "/_shiftguard/health":
             return _json(start_response, "200 OK", {"ok": True})
     return _json(start_response, "404 Not Found", {"error": f"no such view: {method} {path}"})

@@ -209,6 +209,7 @@ mod tests {
             Ok(TargetGroups {
                 replacement: "targetgroup/web-tg-1/73e2d6bc24d8a067".into(),
                 original: Some("targetgroup/web-tg-2/2453ed029918f21f".into()),
+                load_balancer: None,
             })
         }
     }

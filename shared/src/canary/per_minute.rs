@@ -96,15 +96,17 @@ const SERIES: [(&str, bool, &str); 4] = [
 pub fn queries(prefix: &str, versions: &AliasVersions) -> Vec<MetricQuery> {
     SERIES
         .iter()
-        .map(|(name, new, metric)| MetricQuery {
-            id: format!("{prefix}_{name}"),
-            metric: lambda_version_metric(
-                &versions.function,
-                &versions.alias,
-                if *new { &versions.new } else { &versions.old },
-                metric,
-                "Sum",
-            ),
+        .map(|(name, new, metric)| {
+            MetricQuery::new(
+                format!("{prefix}_{name}"),
+                lambda_version_metric(
+                    &versions.function,
+                    &versions.alias,
+                    if *new { &versions.new } else { &versions.old },
+                    metric,
+                    "Sum",
+                ),
+            )
         })
         .collect()
 }

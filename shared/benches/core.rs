@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shiftguard::gate::judgement::{VersionMetrics, judge_lambda};
-use shiftguard::gate::metric_checks::parse_metric_checks;
 use shiftguard::canary::judge::Judge;
 use shiftguard::canary::per_minute::Minutes;
 use shiftguard::canary::settings::JudgeSettings;
+use shiftguard::gate::judgement::{VersionMetrics, judge_lambda};
+use shiftguard::gate::metric_checks::parse_metric_checks;
 use shiftguard::gate::metric_plan::{MetricPlan, Span};
 use shiftguard::gate::settings::GateSettings;
 use shiftguard::gate::statistics::{two_proportion_z, wilson_lower_bound, z_one_sided};

@@ -442,7 +442,13 @@ mod tests {
         let d = deps_with(LAMBDA, canary(1, (200.0, 0.0), (1800.0, 18.0)), &[], 5);
         let (e, v) = evaluation(&d).await;
         assert!(e.checks[0].inconclusive, "{:?}", e.checks);
-        assert_eq!((e.inputs["judged_minutes"].as_u64(), e.inputs["get_metric_data_requests"].as_u64()), (Some(0), Some(0)));
+        assert_eq!(
+            (
+                e.inputs["judged_minutes"].as_u64(),
+                e.inputs["get_metric_data_requests"].as_u64()
+            ),
+            (Some(0), Some(0))
+        );
         assert_eq!(v.status, Status::Succeeded);
         assert!(d.metrics.calls.lock().unwrap().is_empty());
     }
@@ -450,7 +456,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_hook_waits_until_the_last_minute_has_settled() {
         // Invoked 10 s after the last judged minute ended: 30 s more for SETTLE_SECONDS=40.
-        let d = deps(LAMBDA, canary(10, (200.0, 2.0), (1800.0, 18.0)), &[("SETTLE_SECONDS", "40")]);
+        let d = deps(
+            LAMBDA,
+            canary(10, (200.0, 2.0), (1800.0, 18.0)),
+            &[("SETTLE_SECONDS", "40")],
+        );
         let started = Instant::now();
         let (_, v) = evaluation(&d).await;
         assert_eq!(v.status, Status::Succeeded, "{:?}", v.reasons);
@@ -460,16 +470,29 @@ mod tests {
 
     #[tokio::test]
     async fn a_settle_longer_than_the_budget_fails_at_once_without_reading() {
-        let d = deps(LAMBDA, canary(10, (200.0, 2.0), (1800.0, 18.0)), &[("SETTLE_SECONDS", "600")]);
+        let d = deps(
+            LAMBDA,
+            canary(10, (200.0, 2.0), (1800.0, 18.0)),
+            &[("SETTLE_SECONDS", "600")],
+        );
         let started = Instant::now();
         let (e, v) = evaluation(&d).await;
         assert_eq!(v.status, Status::Failed);
         let reason = e.failure.unwrap();
-        assert!(reason.contains("SETTLE_SECONDS (600 s) after it ends, 590 s from now"), "{reason}");
-        assert!(reason.contains("raise the function's Timeout or lower SETTLE_SECONDS"), "{reason}");
+        assert!(
+            reason.contains("SETTLE_SECONDS (600 s) after it ends, 590 s from now"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("raise the function's Timeout or lower SETTLE_SECONDS"),
+            "{reason}"
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(d.metrics.calls.lock().unwrap().is_empty());
-        assert_eq!(e.inputs["judged_minutes"], 10, "the record still says what was to be judged");
+        assert_eq!(
+            e.inputs["judged_minutes"], 10,
+            "the record still says what was to be judged"
+        );
     }
 
     #[tokio::test]
@@ -482,23 +505,37 @@ mod tests {
         let d = deps(LAMBDA, m, &env);
         let (_, v) = evaluation(&d).await;
         assert_eq!(v.status, Status::Failed);
-        assert_eq!(v.reasons, ["p99-duration: Duration p99 (ms) 812 is above MAX_P99_MS (500)"]);
+        assert_eq!(
+            v.reasons,
+            ["p99-duration: Duration p99 (ms) 812 is above MAX_P99_MS (500)"]
+        );
         let calls = d.metrics.calls.lock().unwrap();
         assert_eq!(calls.len(), 1);
         let periods: Vec<(&str, Option<i32>)> = calls[0].0.iter().map(|q| (q.id.as_str(), q.period_s)).collect();
         assert_eq!(
             periods[4..],
-            [("new_throttles", Some(600)), ("new_p99", Some(600)), ("check0", Some(600))]
+            [
+                ("new_throttles", Some(600)),
+                ("new_p99", Some(600)),
+                ("check0", Some(600))
+            ]
         );
     }
 
     #[tokio::test]
     async fn window_minutes_does_not_shorten_the_judged_minutes_and_the_record_says_so() {
-        let d = deps(LAMBDA, canary(10, (200.0, 2.0), (1800.0, 18.0)), &[("WINDOW_MINUTES", "2")]);
+        let d = deps(
+            LAMBDA,
+            canary(10, (200.0, 2.0), (1800.0, 18.0)),
+            &[("WINDOW_MINUTES", "2")],
+        );
         let (e, _) = evaluation(&d).await;
         assert_eq!(e.inputs["judged_minutes"], 10);
         assert!(
-            e.inputs["window_minutes"].as_str().unwrap().starts_with("WINDOW_MINUTES applies to one-look verdicts only"),
+            e.inputs["window_minutes"]
+                .as_str()
+                .unwrap()
+                .starts_with("WINDOW_MINUTES applies to one-look verdicts only"),
             "{}",
             e.inputs
         );
@@ -514,10 +551,18 @@ mod tests {
     async fn without_a_current_version_it_is_one_look_and_window_minutes_still_applies() {
         let appspec = without_current_version();
         assert!(!appspec.contains("CurrentVersion"));
-        let d = deps(&appspec, metrics(&[("new_invocations", 1000.0), ("new_errors", 50.0)]), &[]);
+        let d = deps(
+            &appspec,
+            metrics(&[("new_invocations", 1000.0), ("new_errors", 50.0)]),
+            &[],
+        );
         let (e, v) = evaluation(&d).await;
         assert_eq!(v.status, Status::Failed);
-        assert!(v.reasons[0].contains("at 95 % confidence the rate is at least 3.98 %"), "{:?}", v.reasons);
+        assert!(
+            v.reasons[0].contains("at 95 % confidence the rate is at least 3.98 %"),
+            "{:?}",
+            v.reasons
+        );
         assert_eq!(e.checks[0].kind, "wilson-score");
         assert!(e.inputs.get("judged_minutes").is_none());
         // The window starts at the deployment's createTime (590 s before now), one period.
@@ -529,7 +574,11 @@ mod tests {
 
     #[tokio::test]
     async fn min_effect_still_set_fails_the_hook_naming_it_without_reading_metrics() {
-        let d = deps(LAMBDA, canary(10, (200.0, 2.0), (1800.0, 18.0)), &[("MIN_EFFECT", "0.5")]);
+        let d = deps(
+            LAMBDA,
+            canary(10, (200.0, 2.0), (1800.0, 18.0)),
+            &[("MIN_EFFECT", "0.5")],
+        );
         assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
         assert!(d.metrics.calls.lock().unwrap().is_empty());
         let e = d.config.unwrap_err().to_string();

@@ -186,7 +186,10 @@ mod tests {
                 "new_invocations",
                 lambda_version_metric("orders", "live", "7", "Invocations", "Sum"),
             ),
-            MetricQuery::new("new_errors", lambda_version_metric("orders", "live", "7", "Errors", "Sum")),
+            MetricQuery::new(
+                "new_errors",
+                lambda_version_metric("orders", "live", "7", "Errors", "Sum"),
+            ),
         ]
     }
 

@@ -24,10 +24,10 @@
 
 use serde_json::json;
 
-use crate::gate::metric_checks::{MetricCheck, MetricCheckKind};
-use crate::gate::settings::{GateSettings, OnInsufficientData};
 use crate::canary::judge::{Judge, Verdict as JudgeVerdict};
 use crate::canary::minute::{Counts, Minute};
+use crate::gate::metric_checks::{MetricCheck, MetricCheckKind};
+use crate::gate::settings::{GateSettings, OnInsufficientData};
 use crate::gate::statistics::{rate, sanitize, wilson_lower_bound, z_one_sided};
 use crate::hook::check::CheckOutcome;
 
@@ -181,12 +181,14 @@ pub struct MinuteSeries {
 impl MinuteSeries {
     /// Each version's sums over every minute.
     pub fn totals(&self) -> (Counts, Counts) {
-        self.minutes.iter().fold((Counts::default(), Counts::default()), |(n, o), m| {
-            (
-                Counts::new(n.invocations + m.new.invocations, n.errors + m.new.errors),
-                Counts::new(o.invocations + m.old.invocations, o.errors + m.old.errors),
-            )
-        })
+        self.minutes
+            .iter()
+            .fold((Counts::default(), Counts::default()), |(n, o), m| {
+                (
+                    Counts::new(n.invocations + m.new.invocations, n.errors + m.new.errors),
+                    Counts::new(o.invocations + m.old.invocations, o.errors + m.old.errors),
+                )
+            })
     }
 }
 
@@ -462,10 +464,7 @@ mod tests {
 
     #[test]
     fn two_in_a_thousand_passes() {
-        assert_eq!(
-            verdict(version("7", 1000.0, 2.0), &defaults()).0,
-            Status::Succeeded
-        );
+        assert_eq!(verdict(version("7", 1000.0, 2.0), &defaults()).0, Status::Succeeded);
     }
 
     #[test]
@@ -661,7 +660,11 @@ mod tests {
         let (checks, v) = minutes_verdict(&series(canary(3, 10)), &defaults());
         assert_eq!(v.status, Status::Failed);
         assert!(checks[0].measured["stop"].is_null());
-        assert!(v.reasons[0].starts_with("error-rate: final look: 30 of the 210 errors"), "{:?}", v.reasons);
+        assert!(
+            v.reasons[0].starts_with("error-rate: final look: 30 of the 210 errors"),
+            "{:?}",
+            v.reasons
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use thiserror::Error;
 
 use crate::canary::judge::Judge;
 use crate::canary::per_minute::{self, AliasVersions, Minutes};
-use crate::gate::judgement::{CheckValues, MinuteSeries, VersionMetrics, judge_lambda, judge_lambda_minutes, judge_metric_check};
+use crate::gate::judgement::{
+    CheckValues, MinuteSeries, VersionMetrics, judge_lambda, judge_lambda_minutes, judge_metric_check,
+};
 use crate::gate::metric_checks::{MetricCheck, MetricCheckKind};
 use crate::gate::metric_query::{MetricQuery, MetricRef, MetricWindow, aggregate, lambda_version_metric};
 use crate::gate::settings::GateSettings;
@@ -270,7 +272,10 @@ mod tests {
 
     /// Ten complete minutes.
     fn ten() -> Span {
-        Span::Minutes(Minutes { start: t(0), end: t(600) })
+        Span::Minutes(Minutes {
+            start: t(0),
+            end: t(600),
+        })
     }
 
     fn one_look() -> Span {
@@ -323,14 +328,29 @@ mod tests {
         assert_eq!(plan.window.period_s, 600);
         assert!(plan.queries.iter().all(|q| q.period_s.is_none()));
         assert_eq!(plan.minutes(), None);
-        let same = MetricPlan::new(&lambda(Some("live"), Some("7")), &GateSettings::default(), &[], one_look()).unwrap();
-        assert_eq!(ids(&same), ids(&plan), "a CurrentVersion equal to the TargetVersion is no old version");
+        let same = MetricPlan::new(
+            &lambda(Some("live"), Some("7")),
+            &GateSettings::default(),
+            &[],
+            one_look(),
+        )
+        .unwrap();
+        assert_eq!(
+            ids(&same),
+            ids(&plan),
+            "a CurrentVersion equal to the TargetVersion is no old version"
+        );
     }
 
     #[test]
     fn a_deployment_of_both_versions_is_never_judged_on_one_look() {
         assert_eq!(
-            MetricPlan::new(&lambda(Some("live"), Some("6")), &GateSettings::default(), &[], one_look()),
+            MetricPlan::new(
+                &lambda(Some("live"), Some("6")),
+                &GateSettings::default(),
+                &[],
+                one_look()
+            ),
             Err(PlanError::NeedsMinutes("orders".into()))
         );
     }

@@ -153,9 +153,16 @@ mod tests {
 
     #[test]
     fn a_removed_setting_that_is_still_set_fails_naming_it() {
-        for (var, value) in [("MIN_EFFECT", "0.5"), ("COMPARE_BASELINE", "true"), ("COMPARE_BASELINE", "false")] {
+        for (var, value) in [
+            ("MIN_EFFECT", "0.5"),
+            ("COMPARE_BASELINE", "true"),
+            ("COMPARE_BASELINE", "false"),
+        ] {
             let err = GateSettings::from_lookup(&env(&[(var, value)])).unwrap_err();
-            assert!(matches!(err, ConfigError::NoLongerRead { variable, .. } if variable == var), "{err}");
+            assert!(
+                matches!(err, ConfigError::NoLongerRead { variable, .. } if variable == var),
+                "{err}"
+            );
             let text = err.to_string();
             assert!(text.starts_with(&format!("{var} is no longer read: ")), "{text}");
             assert!(text.ends_with("remove it from the function's environment"), "{text}");

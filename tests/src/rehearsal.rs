@@ -198,6 +198,11 @@ impl<'a> Rehearsal<'a> {
         if name == "pre-traffic" && !env.iter().any(|(k, _)| *k == "SMOKE_TESTS") {
             env.push(("SMOKE_TESTS", DEFAULT_SMOKE_TESTS));
         }
+        // The rehearsal runs minutes in seconds and stamps its traffic now: post-traffic has no
+        // minute worth waiting for (it judges the complete minutes since the deployment began).
+        if name == "post-traffic" && !env.iter().any(|(k, _)| *k == "SETTLE_SECONDS") {
+            env.push(("SETTLE_SECONDS", "0"));
+        }
         let event = Invoke::once(hook_event(deployment_id), Duration::from_secs(60));
         let run = self.local.run(name, &env, event).await;
         let record = run

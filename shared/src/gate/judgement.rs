@@ -637,7 +637,10 @@ mod tests {
         assert_eq!(m["stop"]["minute"], 2);
         let rows = m["evidence"]["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 10);
-        assert_eq!(rows[0][..4], [json!(200), json!(6), json!(1800), json!(18)]);
+        assert_eq!(
+            rows[0].as_array().unwrap()[..4],
+            [json!(200), json!(6), json!(1800), json!(18)]
+        );
         assert!(rows[1][4].as_f64().unwrap() >= checks[0].expected["relative_threshold"].as_f64().unwrap());
         assert_eq!(checks[0].expected["alpha"], 0.05);
     }

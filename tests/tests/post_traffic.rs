@@ -502,10 +502,12 @@ async fn an_appspec_kept_in_s3_names_the_target_of_the_gate() {
     };
     let aws = Aws::new(LocalAws::shared()).await;
     let function = unique("gated");
-    let bucket = bucket(&aws, false).await;
+    // Versioned and pinned: the deployment is backdated, so an unpinned AppSpec would look
+    // modified after it was created.
+    let bucket = bucket(&aws, true).await;
     let object = put_object(&aws, &bucket, "appspec.yaml", &lambda_appspec(&function, "1", "2")).await;
     let app = application(&aws, ComputePlatform::Lambda).await;
-    let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, false)).await;
+    let deployment = deployment_of_revision(&aws, &app, s3_revision(&object, BundleType::Yaml, true)).await;
     LocalAws::shared()
         .set_deployment(&deployment, json!({"created_seconds_ago": CREATED_SECONDS_AGO}))
         .await;

@@ -192,17 +192,13 @@ impl MinuteSeries {
     }
 }
 
-/// Three significant digits: enough for an e-value in a record.
+/// Three significant digits: enough for an e-value in a record. (Through the decimal text, so
+/// that 1e300 stays 1e300 and 0.0123 is the double nearest to 0.0123.)
 fn significant(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
+    if !x.is_finite() {
         return x;
     }
-    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
-    if scale.is_finite() && scale > 0.0 {
-        (x * scale).round() / scale
-    } else {
-        x
-    }
+    format!("{x:.2e}").parse().unwrap_or(x)
 }
 
 /// The column names of [`per_minute_evidence`]'s rows.

@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use shiftguard::canary::judge::Judge;
+use shiftguard::canary::per_minute::Minutes;
+use shiftguard::canary::settings::JudgeSettings;
 use shiftguard::gate::judgement::{VersionMetrics, judge_lambda};
 use shiftguard::gate::metric_checks::parse_metric_checks;
-use shiftguard::gate::metric_plan::MetricPlan;
+use shiftguard::gate::metric_plan::{MetricPlan, Span};
 use shiftguard::gate::settings::GateSettings;
 use shiftguard::gate::statistics::{two_proportion_z, wilson_lower_bound, z_one_sided};
 use shiftguard::hook::verdict::Verdict;
@@ -64,24 +67,27 @@ fn gate(c: &mut Criterion) {
         throttles: Some(0.0),
         p99_ms: Some(120.0),
     };
-    let old = VersionMetrics {
-        version: "6".into(),
-        invocations: Some(5000.0),
-        errors: Some(5.0),
-        throttles: Some(0.0),
-        p99_ms: Some(110.0),
-    };
     c.bench_function("gate/judge_lambda_all_steps", |b| {
-        b.iter(|| Verdict::of_checks(&judge_lambda(black_box(&new), Some(&old), &s)))
+        b.iter(|| Verdict::of_checks(&judge_lambda(black_box(&new), &s)))
     });
     let target = parse_appspec(APPSPEC_YAML).unwrap();
     let checks = parse_metric_checks(METRIC_CHECKS).unwrap();
-    let plan = MetricPlan::new(&target, &s, &checks).unwrap();
-    let values: BTreeMap<String, Vec<f64>> = plan.queries.iter().map(|q| (q.id.clone(), vec![1000.0])).collect();
-    c.bench_function("gate/plan_and_judge_with_metric_checks", |b| {
+    // Ten complete minutes of both versions: the canary judge's final look, then the rest.
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let span = Span::Minutes(Minutes {
+        start,
+        end: start + Duration::from_secs(600),
+    });
+    let judge = Judge::new(JudgeSettings::default());
+    let plan = MetricPlan::new(&target, &s, &checks, span).unwrap();
+    let stamps: Vec<SystemTime> = (0..10).map(|i| start + Duration::from_secs(60 * i)).collect();
+    let values: BTreeMap<String, Vec<f64>> = plan.queries.iter().map(|q| (q.id.clone(), vec![10.0; 10])).collect();
+    let timestamps: BTreeMap<String, Vec<SystemTime>> =
+        plan.queries.iter().map(|q| (q.id.clone(), stamps.clone())).collect();
+    c.bench_function("gate/plan_and_judge_ten_minutes_with_metric_checks", |b| {
         b.iter(|| {
-            let plan = MetricPlan::new(black_box(&target), &s, &checks).unwrap();
-            Verdict::of_checks(&plan.judge(&values, &s))
+            let plan = MetricPlan::new(black_box(&target), &s, &checks, span).unwrap();
+            Verdict::of_checks(&plan.judge(&values, &timestamps, &s, &judge))
         })
     });
 }

@@ -149,11 +149,16 @@ async fn when_the_budget_runs_out_the_record_still_names_the_target_and_the_wind
     let aws = Aws::new(&local).await;
     let function = unique("slow-metrics");
     let deployment = lambda_deployment(&aws, &function, "1", "2").await;
+    // Ten complete minutes to judge, nothing to wait for: the read itself outlives the budget.
+    local
+        .set_deployment(&deployment, json!({"created_seconds_ago": 600}))
+        .await;
     local
         .inject_fault(json!({"operation": "GetMetricData", "delay_ms": 20000, "status": 0, "times": 100}))
         .await;
     let event = Invoke::once(hook_event(&deployment), Duration::from_secs(12));
-    let run = local.run("post-traffic", &[("REPORT_RESERVE_MS", "3000")], event).await;
+    let env = [("REPORT_RESERVE_MS", "3000"), ("SETTLE_SECONDS", "0")];
+    let run = local.run("post-traffic", &env, event).await;
     assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
     assert_eq!(local.statuses(&deployment).await, vec!["Failed"]);
     let record = decision_record(&run);

@@ -97,7 +97,9 @@ fn settings(given: &BTreeMap<String, String>) -> Result<JudgeSettings, LineError
     }
     JudgeSettings::from_lookup(&|k| given.get(k).cloned()).map_err(|e| {
         let variable = match &e {
-            ConfigError::Invalid { variable, .. } | ConfigError::Unusable { variable, .. } => *variable,
+            ConfigError::Invalid { variable, .. }
+            | ConfigError::Unusable { variable, .. }
+            | ConfigError::NoLongerRead { variable, .. } => *variable,
             ConfigError::Entries(_) => "",
         };
         field(format!("settings.{variable}"), e.to_string())

@@ -166,6 +166,9 @@ where
             Err(r) => records.push(r),
         }
     }
+    // In a fixed order, whatever order the reads finished in: the same deployment has the same
+    // query ids tick after tick, and the records come out sorted.
+    candidates.sort_by(|a, b| a.deployment_id.cmp(&b.deployment_id));
     let Some(span) = Minutes::union(candidates.iter().map(|c| c.minutes)) else {
         return Ok(records);
     };
@@ -617,6 +620,25 @@ mod tests {
             "{:?}",
             records[0].reasons
         );
+    }
+
+    #[tokio::test]
+    async fn fifty_canaries_are_judged_in_one_tick_with_one_metric_read() {
+        let world = (0..50).fold(World::default(), |w, i| {
+            let errors = if i % 10 == 0 { 8 } else { 2 };
+            w.lambda(&format!("d-{i:02}"), &format!("g{i}"), canary(4, errors))
+        });
+        let (records, world) = run(world, 4).await;
+        assert_eq!(records.len(), 50);
+        let stopped: Vec<_> = records
+            .iter()
+            .filter(|r| r.decision == Decision::Stopped)
+            .map(|r| r.deployment_id.as_str())
+            .collect();
+        assert_eq!(stopped, ["d-00", "d-10", "d-20", "d-30", "d-40"]);
+        assert!(records.iter().all(|r| matches!(r.decision, Decision::Stopped | Decision::Watching)));
+        let calls = world.metric_calls.lock().unwrap().clone();
+        assert_eq!((calls.len(), calls[0].0.len()), (1, 200), "one GetMetricData of 200 queries");
     }
 
     #[tokio::test]

@@ -1,4 +1,5 @@
-//! AfterAllowTraffic hook: judges the new version's error rate (and latency) on real traffic.
+//! AfterAllowTraffic hook: judges the new version on real traffic, against the old one with the
+//! canary judge's final look on the whole shift's per-minute series, and against its thresholds.
 
 mod config;
 mod handler;
@@ -23,6 +24,7 @@ async fn main() -> Result<(), Error> {
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         settings: shiftguard::config::env::HookSettings::from_env_or_default(),
         config,
+        now: std::time::SystemTime::now,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await
 }

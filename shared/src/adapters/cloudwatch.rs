@@ -25,7 +25,9 @@ impl CloudWatchAdapter {
     }
 }
 
+/// `period_s`: the window's, unless the query has its own.
 fn to_sdk(q: &MetricQuery, period_s: i32) -> MetricDataQuery {
+    let period_s = q.period_s.unwrap_or(period_s);
     let dimensions: Vec<Dimension> = q
         .metric
         .dimensions
@@ -180,14 +182,14 @@ mod tests {
 
     fn queries() -> Vec<MetricQuery> {
         vec![
-            MetricQuery {
-                id: "new_invocations".into(),
-                metric: lambda_version_metric("orders", "live", "7", "Invocations", "Sum"),
-            },
-            MetricQuery {
-                id: "new_errors".into(),
-                metric: lambda_version_metric("orders", "live", "7", "Errors", "Sum"),
-            },
+            MetricQuery::new(
+                "new_invocations",
+                lambda_version_metric("orders", "live", "7", "Invocations", "Sum"),
+            ),
+            MetricQuery::new(
+                "new_errors",
+                lambda_version_metric("orders", "live", "7", "Errors", "Sum"),
+            ),
         ]
     }
 
@@ -372,5 +374,24 @@ mod tests {
         assert_eq!(values.values.get("new_invocations"), Some(&vec![600.0, 400.0]));
         assert_eq!(values.requests, 2);
         assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_query_with_its_own_period_is_sent_with_it_in_the_same_call() {
+        let mut qs = queries();
+        qs[1].period_s = Some(3600);
+        let rule = mock!(Client::get_metric_data)
+            .match_requests(|r| {
+                let periods: Vec<Option<i32>> = r
+                    .metric_data_queries()
+                    .iter()
+                    .map(|q| q.metric_stat().and_then(|s| s.period()))
+                    .collect();
+                periods == [Some(600), Some(3600)]
+            })
+            .then_output(|| page("new_invocations", &[600.0], None));
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&rule]);
+        CloudWatchAdapter::new(client).metric_data(&qs, window()).await.unwrap();
+        assert_eq!(rule.num_calls(), 1);
     }
 }

@@ -150,15 +150,15 @@ impl MinuteMetrics {
 
 const SERIES: [&str; 4] = ["new_calls", "new_errors", "old_calls", "old_errors"];
 
-/// The four `Sum` queries of one deployment, their ids `<prefix>_new_calls` and so on (`prefix`
-/// must start with a lowercase letter, as CloudWatch requires of an id).
+/// The four `Sum` queries of one deployment, a minute a period, their ids `<prefix>_new_calls`
+/// and so on (`prefix` must start with a lowercase letter, as CloudWatch requires of an id).
 pub fn queries(prefix: &str, metrics: &MinuteMetrics) -> Vec<MetricQuery> {
     metrics
         .each()
         .into_iter()
         .map(|(name, metric)| MetricQuery {
-            id: format!("{prefix}_{name}"),
-            metric: metric.clone(),
+            period_s: Some(60),
+            ..MetricQuery::new(format!("{prefix}_{name}"), metric.clone())
         })
         .collect()
 }

@@ -21,6 +21,9 @@ pub enum ConfigError {
     },
     #[error("{variable} is not valid: {problem}")]
     Unusable { variable: &'static str, problem: String },
+    /// A variable shiftguard once read and no longer does: set, it would be ignored, so it fails.
+    #[error("{variable} is no longer read: {why}; remove it from the function's environment")]
+    NoLongerRead { variable: &'static str, why: &'static str },
     /// `SMOKE_TESTS` or `METRIC_CHECKS`.
     #[error(transparent)]
     Entries(#[from] crate::config::named_entries::EntriesError),
@@ -69,6 +72,18 @@ impl HookSettings {
             ),
             dry_run: parse_bool(get, "DRY_RUN")?.unwrap_or(false),
         })
+    }
+}
+
+/// [`ConfigError::NoLongerRead`] when `variable` is set (blank counts as unset).
+pub fn no_longer_read(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    why: &'static str,
+) -> Result<(), ConfigError> {
+    match non_empty(get, variable) {
+        Some(_) => Err(ConfigError::NoLongerRead { variable, why }),
+        None => Ok(()),
     }
 }
 

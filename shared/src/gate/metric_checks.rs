@@ -28,6 +28,7 @@ pub struct TargetGroups {
     /// The replacement target group's load balancer as CloudWatch's `LoadBalancer` dimension
     /// writes it (`app/NAME/ID`, the ARN's part after `loadbalancer/`), where it has one: ELB
     /// reports a target group's metrics under `{TargetGroup, LoadBalancer}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<String>,
 }
 

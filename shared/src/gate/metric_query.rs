@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-/// The time span one `GetMetricData` call covers, as one period: the whole window, in whole
-/// minutes (CloudWatch periods are multiples of 60 s), so each query comes back as one datapoint.
+/// The time span one `GetMetricData` call covers, and the period its queries are read at unless
+/// they name their own ([`MetricQuery::period_s`]). [`MetricWindow::new`] makes it one period: the
+/// whole window, in whole minutes (CloudWatch periods are multiples of 60 s), so each query comes
+/// back as one datapoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricWindow {
     pub start: SystemTime,
@@ -58,6 +60,22 @@ pub struct MetricRef {
 pub struct MetricQuery {
     pub id: String,
     pub metric: MetricRef,
+    /// This query's own period, in seconds (a multiple of 60), where it differs from the
+    /// window's: `GetMetricData` takes a period per `MetricStat`, so per-minute series and
+    /// whole-window values share one call. `None`: the window's [`MetricWindow::period_s`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_s: Option<i32>,
+}
+
+impl MetricQuery {
+    /// A query read at the window's period.
+    pub fn new(id: impl Into<String>, metric: MetricRef) -> Self {
+        MetricQuery {
+            id: id.into(),
+            metric,
+            period_s: None,
+        }
+    }
 }
 
 /// A metric of one version of a function, for the traffic that came through a weighted alias:

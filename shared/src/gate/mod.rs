@@ -1,8 +1,10 @@
 //! post-traffic's judgement: its settings, `METRIC_CHECKS`, the metric plan (every query in one
-//! `GetMetricData`), the statistics, and the judgement of the new version against its thresholds
-//! and the old version. Pure: numbers in, check outcomes out.
+//! `GetMetricData`), the statistics of the one-look rules, and the judgement of the new version:
+//! against the old one by the canary judge's final look on the per-minute series, against its
+//! thresholds. Pure: numbers in, check outcomes out.
 //!
-//! May use: `hook` (check outcomes), `target`, `config`.
+//! May use: `hook` (check outcomes), `target`, `config`, `canary` (the judge, its per-minute
+//! series).
 
 pub mod judgement;
 pub mod metric_checks;

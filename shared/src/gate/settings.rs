@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::env::{ConfigError, non_empty, parse_bool, parse_f64, parse_u64};
+use crate::config::env::{ConfigError, no_longer_read, non_empty, parse_f64, parse_u64};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,15 +23,14 @@ pub struct GateSettings {
     pub min_invocations: u64,
     /// `ON_INSUFFICIENT_DATA`.
     pub on_insufficient_data: OnInsufficientData,
-    /// `COMPARE_BASELINE`: test the new version against the old one.
-    pub compare_baseline: bool,
-    /// `MIN_EFFECT`, percentage points: a significant difference smaller than this passes.
-    pub min_effect_pp: f64,
     /// `MAX_P99_MS`, where set.
     pub max_p99_ms: Option<f64>,
     /// `MAX_THROTTLES`, where set.
     pub max_throttles: Option<f64>,
-    /// `WINDOW_MINUTES`, where set: look back this far instead of to the deployment's start.
+    /// `WINDOW_MINUTES`, where set: look back this far instead of to the deployment's start, for
+    /// the one-look verdicts only (ECS, a Lambda AppSpec without a `CurrentVersion`). A Lambda
+    /// deployment of both versions is judged on every minute from its start whatever this says:
+    /// the canary judge's bound on false rollbacks holds only for the whole series.
     #[serde(skip)]
     pub window: Option<Duration>,
 }
@@ -43,8 +42,6 @@ impl Default for GateSettings {
             confidence: 0.95,
             min_invocations: 20,
             on_insufficient_data: OnInsufficientData::Pass,
-            compare_baseline: true,
-            min_effect_pp: 0.5,
             max_p99_ms: None,
             max_throttles: None,
             window: None,
@@ -63,8 +60,20 @@ pub fn max_error_rate_pct(get: &impl Fn(&str) -> Option<String>) -> Result<Optio
     parse_f64(get, "MAX_ERROR_RATE", 0.0, 100.0)
 }
 
+/// What replaced `MIN_EFFECT`.
+pub const MIN_EFFECT_GONE: &str = "the new version is compared with the old one by the canary judge's test on \
+     the per-minute counts (docs/canary-judge.md), which has no minimum effect; CONFIDENCE sets how strong \
+     the evidence must be";
+
+/// What replaced `COMPARE_BASELINE`.
+pub const COMPARE_BASELINE_GONE: &str = "a Lambda deployment whose AppSpec names a CurrentVersion is always \
+     compared with it by the canary judge's test, whose share of CONFIDENCE's bound on false rollbacks \
+     is fixed; without a CurrentVersion there is nothing to compare";
+
 impl GateSettings {
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        no_longer_read(get, "MIN_EFFECT", MIN_EFFECT_GONE)?;
+        no_longer_read(get, "COMPARE_BASELINE", COMPARE_BASELINE_GONE)?;
         let d = GateSettings::default();
         let confidence = confidence(get)?.unwrap_or(d.confidence);
         let on_insufficient_data = match non_empty(get, "ON_INSUFFICIENT_DATA").map(|v| v.to_ascii_lowercase()) {
@@ -84,8 +93,6 @@ impl GateSettings {
             confidence,
             min_invocations: parse_u64(get, "MIN_INVOCATIONS", 1..=1_000_000_000)?.unwrap_or(d.min_invocations),
             on_insufficient_data,
-            compare_baseline: parse_bool(get, "COMPARE_BASELINE")?.unwrap_or(d.compare_baseline),
-            min_effect_pp: parse_f64(get, "MIN_EFFECT", 0.0, 100.0)?.unwrap_or(d.min_effect_pp),
             max_p99_ms: parse_f64(get, "MAX_P99_MS", 0.001, 3_600_000.0)?,
             max_throttles: parse_f64(get, "MAX_THROTTLES", 0.0, 1e15)?,
             window: parse_u64(get, "WINDOW_MINUTES", 1..=20_160)?.map(|m| Duration::from_secs(m * 60)),
@@ -110,8 +117,6 @@ mod tests {
             ("CONFIDENCE", "0.99"),
             ("MIN_INVOCATIONS", "100"),
             ("ON_INSUFFICIENT_DATA", "FAIL"),
-            ("COMPARE_BASELINE", "false"),
-            ("MIN_EFFECT", "1"),
             ("MAX_P99_MS", "750"),
             ("MAX_THROTTLES", "0"),
             ("WINDOW_MINUTES", "15"),
@@ -121,11 +126,7 @@ mod tests {
         assert_eq!(s.confidence, 0.99);
         assert_eq!(s.min_invocations, 100);
         assert_eq!(s.on_insufficient_data, OnInsufficientData::Fail);
-        assert!(!s.compare_baseline);
-        assert_eq!(
-            (s.min_effect_pp, s.max_p99_ms, s.max_throttles),
-            (1.0, Some(750.0), Some(0.0))
-        );
+        assert_eq!((s.max_p99_ms, s.max_throttles), (Some(750.0), Some(0.0)));
         assert_eq!(s.window, Some(Duration::from_secs(900)));
     }
 
@@ -139,8 +140,6 @@ mod tests {
             ("MIN_INVOCATIONS", "twenty"),
             ("MIN_INVOCATIONS", "0"),
             ("ON_INSUFFICIENT_DATA", "ignore"),
-            ("COMPARE_BASELINE", "sometimes"),
-            ("MIN_EFFECT", "x"),
             ("MAX_P99_MS", "0"),
             ("MAX_THROTTLES", "-2"),
             ("WINDOW_MINUTES", "0"),
@@ -150,5 +149,26 @@ mod tests {
                 .to_string();
             assert!(err.starts_with(var), "{var}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn a_removed_setting_that_is_still_set_fails_naming_it() {
+        for (var, value) in [
+            ("MIN_EFFECT", "0.5"),
+            ("COMPARE_BASELINE", "true"),
+            ("COMPARE_BASELINE", "false"),
+        ] {
+            let err = GateSettings::from_lookup(&env(&[(var, value)])).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::NoLongerRead { variable, .. } if variable == var),
+                "{err}"
+            );
+            let text = err.to_string();
+            assert!(text.starts_with(&format!("{var} is no longer read: ")), "{text}");
+            assert!(text.ends_with("remove it from the function's environment"), "{text}");
+        }
+        // Blank is unset, as for every variable (a template that passes "" for it).
+        let blank = env(&[("MIN_EFFECT", ""), ("COMPARE_BASELINE", " ")]);
+        assert_eq!(GateSettings::from_lookup(&blank).unwrap(), GateSettings::default());
     }
 }

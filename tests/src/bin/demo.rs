@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::rehearsal::{Options, Rehearsal, Release, summary_table};
 
-const PASSED_TO_HOOKS: [&str; 13] = [
+const PASSED_TO_HOOKS: [&str; 12] = [
     "SMOKE_TESTS",
     "REPORT_RESERVE_MS",
     "DRY_RUN",
@@ -18,8 +18,7 @@ const PASSED_TO_HOOKS: [&str; 13] = [
     "CONFIDENCE",
     "MIN_INVOCATIONS",
     "ON_INSUFFICIENT_DATA",
-    "COMPARE_BASELINE",
-    "MIN_EFFECT",
+    "SETTLE_SECONDS",
     "MAX_P99_MS",
     "MAX_THROTTLES",
     "WINDOW_MINUTES",

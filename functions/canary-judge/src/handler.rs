@@ -636,9 +636,17 @@ mod tests {
             .map(|r| r.deployment_id.as_str())
             .collect();
         assert_eq!(stopped, ["d-00", "d-10", "d-20", "d-30", "d-40"]);
-        assert!(records.iter().all(|r| matches!(r.decision, Decision::Stopped | Decision::Watching)));
+        assert!(
+            records
+                .iter()
+                .all(|r| matches!(r.decision, Decision::Stopped | Decision::Watching))
+        );
         let calls = world.metric_calls.lock().unwrap().clone();
-        assert_eq!((calls.len(), calls[0].0.len()), (1, 200), "one GetMetricData of 200 queries");
+        assert_eq!(
+            (calls.len(), calls[0].0.len()),
+            (1, 200),
+            "one GetMetricData of 200 queries"
+        );
     }
 
     #[tokio::test]

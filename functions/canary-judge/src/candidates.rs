@@ -272,6 +272,18 @@ async fn ecs<G: TargetGroupReader>(groups: &G, id: &str, settle: Duration) -> Re
             None,
         ));
     };
+    // "app/…" is an Application Load Balancer; a Network Load Balancer ("net/…") reports in
+    // AWS/NetworkELB and has no HTTP 5XX count of its targets to judge.
+    if !load_balancer.starts_with("app/") {
+        return Err((
+            Decision::Skipped,
+            format!(
+                "the target groups are behind {load_balancer}, not an Application Load Balancer: there is no \
+                 HTTPCode_Target_5XX_Count to judge"
+            ),
+            None,
+        ));
+    }
     Ok(Judged {
         metrics: MinuteMetrics::target_groups(&load_balancer, &found.replacement, &original),
         target: JudgedTarget::Ecs {

@@ -620,6 +620,14 @@ mod tests {
             "{:?}",
             records[0].reasons
         );
+
+        let mut nlb = World::default()
+            .lambda("d-ecs", "web", canary(4, 8))
+            .edit("d-ecs", |i| i.compute_platform = ComputePlatform::Ecs);
+        nlb.load_balancer = Some("net/web/50dc6c495c0c9188");
+        let (records, world) = run(nlb, 4).await;
+        assert_eq!(records[0].decision, Decision::Skipped, "{:?}", records[0]);
+        assert!(world.metric_calls.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

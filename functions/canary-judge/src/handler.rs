@@ -315,6 +315,8 @@ mod tests {
         metrics_fail: bool,
         /// Both versions' timeout.
         timeout: Duration,
+        /// Every stop fails, as a throttled StopDeployment would.
+        stop_fails: bool,
         /// ECS deployments' load balancer; without it, their target groups are not found.
         load_balancer: Option<&'static str>,
     }
@@ -391,6 +393,13 @@ mod tests {
     impl DeploymentStopper for &World {
         async fn stop_with_rollback(&self, id: &str) -> Result<StopOutcome, AwsError> {
             self.stops.lock().unwrap().push(id.into());
+            if self.stop_fails {
+                return Err(AwsError {
+                    operation: format!("StopDeployment {id}"),
+                    message: "ThrottlingException: Rate exceeded".into(),
+                    retryable: true,
+                });
+            }
             Ok(if self.completed.iter().any(|c| c == id) {
                 StopOutcome::AlreadyCompleted
             } else {
@@ -655,6 +664,23 @@ mod tests {
             (1, 200),
             "one GetMetricData of 200 queries"
         );
+    }
+
+    #[tokio::test]
+    async fn a_stop_that_fails_fails_the_tick_so_the_next_one_stops_it() {
+        let mut world = World::default().lambda("d-bad", "bad", canary(4, 8));
+        world.stop_fails = true;
+        let (records, _) = run(world, 4).await;
+        assert_eq!(records[0].decision, Decision::StopFailed);
+        assert!(
+            records[0].reasons[1].contains("ThrottlingException"),
+            "{:?}",
+            records[0].reasons
+        );
+
+        // A failure: the invocation fails naming it (see the handler test), and the next tick,
+        // stateless, finds the same evidence and stops it.
+        assert!(records[0].decision.is_failure());
     }
 
     #[tokio::test]

@@ -22,8 +22,8 @@ use crate::binaries::binary;
 use crate::local_aws::LocalAws;
 use crate::runtime_api::Invoke;
 use crate::scenario::{
-    Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, put_version_traffic_at,
-    scheduled_event,
+    Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, minute_start,
+    put_version_traffic_at, scheduled_event,
 };
 use crate::traffic_shift::{steps, to_new_version};
 
@@ -154,8 +154,6 @@ impl<'a> Rehearsal<'a> {
         log(&format!(
             "  {function} v{v1} serves all traffic through alias live; CodeDeploy application {app}"
         ));
-        let now = SystemTime::now();
-        let into_minute = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() % 60;
         Rehearsal {
             local,
             aws,
@@ -163,7 +161,7 @@ impl<'a> Rehearsal<'a> {
             function: function.to_string(),
             app,
             log,
-            clock: std::sync::Mutex::new(now - Duration::from_secs(into_minute) - CLOCK_START),
+            clock: std::sync::Mutex::new(minute_start(SystemTime::now()) - CLOCK_START),
         }
     }
 

@@ -523,10 +523,8 @@ pub fn scheduled_event() -> Value {
     event
 }
 
-/// The start of the minute `t` is in.
-pub fn minute_start(t: std::time::SystemTime) -> std::time::SystemTime {
-    t - std::time::Duration::from_secs(t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() % 60)
-}
+/// The start of the minute a time is in, as the canary judge counts minutes.
+pub use shiftguard::canary::per_minute::minute_start;
 
 /// Per-minute counts of a canary in the `minutes.len()` whole minutes that end at `until` (a
 /// minute's start; oldest first): `[new calls, new errors, old calls, old errors]`, stamped 10 s

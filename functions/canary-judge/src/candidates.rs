@@ -6,8 +6,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use shiftguard::canary::per_minute::{AliasVersions, MinuteMetrics, Minutes, settle_after};
+use shiftguard::canary::per_minute::{MinuteMetrics, Minutes, settle_after};
 use shiftguard::deployment::ComputePlatform;
+use shiftguard::gate::metric_plan::alias_versions;
 use shiftguard::ports::{DeploymentReader, DeploymentSummary, FunctionConfigReader, GroupTagReader, TargetGroupReader};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::overrides::TargetOverride;
@@ -188,33 +189,22 @@ async fn lambda<D: DeploymentReader, L: FunctionConfigReader>(
         .map_err(|e| (Decision::Problem, format!("could not read the deployment: {e}"), None))?;
     let target =
         target_of(id, &info, &TargetOverride::default()).map_err(|e| (Decision::Problem, e.to_string(), None))?;
-    let DeploymentTarget::Lambda(t) = target else {
+    if !matches!(target, DeploymentTarget::Lambda(_)) {
         return Err((
             Decision::Problem,
             "the AppSpec of a Lambda deployment names no Lambda function".into(),
             None,
         ));
-    };
-    let (Some(alias), Some(old)) = (t.alias.clone(), t.current_version.clone()) else {
+    }
+    // The two versions as post-traffic's final look reads them.
+    let Some(versions) = alias_versions(&target) else {
         return Err((
             Decision::Skipped,
-            "the AppSpec names no alias or no CurrentVersion: there is no old version serving beside the new one"
+            "the AppSpec names no alias, no CurrentVersion, or a CurrentVersion equal to the TargetVersion: there \
+             is no old version serving beside the new one"
                 .into(),
             None,
         ));
-    };
-    if old == t.target_version {
-        return Err((
-            Decision::Skipped,
-            format!("CurrentVersion and TargetVersion are both {old}: nothing to compare"),
-            None,
-        ));
-    }
-    let versions = AliasVersions {
-        function: t.function_name,
-        alias,
-        new: t.target_version,
-        old,
     };
     let target = JudgedTarget::lambda(&versions);
     // Lambda stamps a metric with the invocation's start and emits it when it ends.

@@ -138,16 +138,14 @@ impl MinuteMetrics {
         }
     }
 
+    /// Each metric with its name in [`SERIES`], in that order.
     fn each(&self) -> [(&'static str, &MetricRef); 4] {
-        [
-            ("new_calls", &self.new_calls),
-            ("new_errors", &self.new_errors),
-            ("old_calls", &self.old_calls),
-            ("old_errors", &self.old_errors),
-        ]
+        let metrics = [&self.new_calls, &self.new_errors, &self.old_calls, &self.old_errors];
+        std::array::from_fn(|i| (SERIES[i], metrics[i]))
     }
 }
 
+/// The four series' names, the end of their query ids, in the order a [`Minute`]'s counts take.
 const SERIES: [&str; 4] = ["new_calls", "new_errors", "old_calls", "old_errors"];
 
 /// The four `Sum` queries of one deployment, a minute a period, their ids `<prefix>_new_calls`

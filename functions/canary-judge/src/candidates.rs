@@ -231,8 +231,9 @@ async fn lambda<D: DeploymentReader, L: FunctionConfigReader>(
 }
 
 /// An ECS blue/green deployment: the replacement and original task sets' target groups behind
-/// their load balancer. The load balancer reports each minute in 60-second intervals; `settle`
-/// covers the publication.
+/// their load balancer. "Elastic Load Balancing measures and sends its metrics in 60-second
+/// intervals" (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>);
+/// `settle` covers the publication.
 async fn ecs<G: TargetGroupReader>(groups: &G, id: &str, settle: Duration) -> Result<Judged, Left> {
     let found = groups.target_groups(id).await.map_err(|e| {
         (
@@ -262,8 +263,10 @@ async fn ecs<G: TargetGroupReader>(groups: &G, id: &str, settle: Duration) -> Re
             None,
         ));
     };
-    // "app/…" is an Application Load Balancer; a Network Load Balancer ("net/…") reports in
-    // AWS/NetworkELB and has no HTTP 5XX count of its targets to judge.
+    // "app/…" is an Application Load Balancer (the LoadBalancer dimension is
+    // "app/load-balancer-name/1234567890123456", same page); a Network Load Balancer ("net/…")
+    // reports in AWS/NetworkELB, whose metrics have no HTTP 5XX count of its targets
+    // (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html>).
     if !load_balancer.starts_with("app/") {
         return Err((
             Decision::Skipped,

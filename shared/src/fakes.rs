@@ -8,7 +8,7 @@ use crate::deployment::{ComputePlatform, Creator, DeploymentStatus};
 use crate::hook::verdict::Status;
 use crate::ports::{
     AwsError, DeploymentHistory, DeploymentInfo, DeploymentReader, DeploymentStopper, DeploymentSummary,
-    HookStatusReporter, LookupError, ReportError, StopOutcome,
+    HookStatusReporter, LookupError, ReportError, SettingsStore, StopOutcome,
 };
 use crate::rollback::deployment_group::GroupRef;
 
@@ -83,6 +83,52 @@ impl HookStatusReporter for RecordingReporter {
             .unwrap()
             .push((deployment_id.into(), hook_id.into(), status));
         self.answer.clone().map_or(Ok(()), Err)
+    }
+}
+
+/// Parameter Store holding these settings documents (name, text); counts the calls, or fails
+/// every one with `error`.
+#[derive(Debug, Default)]
+pub struct StoredDocuments {
+    pub documents: std::collections::BTreeMap<String, String>,
+    pub error: Option<String>,
+    pub calls: AtomicUsize,
+}
+
+impl StoredDocuments {
+    pub fn new(documents: &[(&str, &str)]) -> Self {
+        StoredDocuments {
+            documents: documents.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+            ..StoredDocuments::default()
+        }
+    }
+
+    pub fn failing(error: &str) -> Self {
+        StoredDocuments {
+            error: Some(error.to_string()),
+            ..StoredDocuments::default()
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl SettingsStore for StoredDocuments {
+    async fn documents(&self, names: &[String]) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(message) = &self.error {
+            return Err(AwsError {
+                operation: format!("GetParameters {}", names.join(", ")),
+                message: message.clone(),
+                retryable: false,
+            });
+        }
+        Ok(names
+            .iter()
+            .filter_map(|n| self.documents.get(n).map(|t| (n.clone(), t.clone())))
+            .collect())
     }
 }
 

@@ -2,7 +2,8 @@
 //! says what it holds and what it may use, and is the index.
 //!
 //! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`canary`], [`rollback`],
-//! [`delivery`], [`config`], [`deployment`] (AWS's deployment enums as plain types), and
+//! [`delivery`], [`config`], [`settings`] (an application's settings documents over the
+//! environment), [`deployment`] (AWS's deployment enums as plain types), and
 //! [`eventbridge`] (what the two EventBridge functions share).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
 //! them; [`fakes`] are in-memory ports and test helpers, for the functions' tests and any
@@ -20,5 +21,6 @@ pub mod gate;
 pub mod hook;
 pub mod ports;
 pub mod rollback;
+pub mod settings;
 pub mod smoke;
 pub mod target;

@@ -121,6 +121,13 @@ pub enum LookupError {
     Aws(#[from] AwsError),
 }
 
+/// Reads settings documents (Parameter Store's `GetParameters`, one call for up to ten names).
+pub trait SettingsStore: Send + Sync {
+    /// The text of each of `names` that exists, by name. A name that does not exist is left out:
+    /// no document is normal. Any other failure (access denied, throttling) is an error.
+    fn documents(&self, names: &[String]) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send;
+}
+
 /// Invokes a Lambda function synchronously.
 pub trait FunctionInvoker: Send + Sync {
     fn invoke(

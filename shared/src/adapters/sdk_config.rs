@@ -112,6 +112,15 @@ pub fn elb_client(sdk: &SdkConfig) -> aws_sdk_elasticloadbalancingv2::Client {
     )
 }
 
+/// A Systems Manager client with the control-plane attempt timeout, for settings documents.
+pub fn ssm_client(sdk: &SdkConfig) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(sdk)
+            .timeout_config(control_plane_timeouts())
+            .build(),
+    )
+}
+
 /// A Lambda client; invocations are bounded by each probe's `timeout_ms` and the hook's budget.
 pub fn lambda_client(sdk: &SdkConfig) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(aws_sdk_lambda::config::Builder::from(sdk).build())

@@ -29,6 +29,18 @@ pub enum ConfigError {
     Entries(#[from] crate::config::named_entries::EntriesError),
 }
 
+impl ConfigError {
+    /// The variable the error is about.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            ConfigError::Invalid { variable, .. }
+            | ConfigError::Unusable { variable, .. }
+            | ConfigError::NoLongerRead { variable, .. } => variable,
+            ConfigError::Entries(e) => e.variable(),
+        }
+    }
+}
+
 /// How every function reads its configuration: once, at cold start, from its environment. A bad
 /// value does not stop the function: each invocation then fails, naming it.
 pub trait FromEnv: Sized {

@@ -41,6 +41,17 @@ pub enum EntriesError {
     },
 }
 
+impl EntriesError {
+    /// The variable the error is about.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            EntriesError::Syntax { variable, .. }
+            | EntriesError::TooMany { variable, .. }
+            | EntriesError::Invalid { variable, .. } => variable,
+        }
+    }
+}
+
 /// The entry being checked, for errors that name it.
 #[derive(Debug, Clone)]
 pub struct Entry {

@@ -1,11 +1,11 @@
-//! The post-traffic hook's configuration, read once at cold start.
-//! A bad value does not stop the function: every invocation then reports `Failed` naming it.
+//! The post-traffic hook's configuration, read on every invocation from the deployment group's
+//! settings over the function's environment. A bad value fails the invocation, naming it.
 
 use std::time::Duration;
 
 use shiftguard::canary::per_minute::settle;
 use shiftguard::canary::settings::JudgeSettings;
-use shiftguard::config::env::{ConfigError, FromEnv, HookSettings, non_empty};
+use shiftguard::config::env::{ConfigError, FromEnv, non_empty};
 use shiftguard::gate::metric_checks::{MetricCheck, parse_metric_checks};
 use shiftguard::gate::settings::GateSettings;
 use shiftguard::target::overrides::TargetOverride;
@@ -25,8 +25,6 @@ pub struct PostTrafficConfig {
 
 impl FromEnv for PostTrafficConfig {
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
-        HookSettings::from_lookup(get)?;
         Ok(PostTrafficConfig {
             target: TargetOverride::from_lookup(get)?,
             gate: GateSettings::from_lookup(get)?,

@@ -13,12 +13,13 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::canary::judge::Judge;
 use shiftguard::canary::per_minute::{Minutes, minute_start};
-use shiftguard::config::env::{ConfigError, HookSettings};
 use shiftguard::gate::metric_checks::{uses_target_groups, with_target_groups};
 use shiftguard::gate::metric_plan::{MetricPlan, Span, alias_versions};
 use shiftguard::gate::metric_query::MetricWindow;
-use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, hook_handler};
-use shiftguard::ports::{DeploymentReader, HookStatusReporter, MetricReader, TargetGroupReader};
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookDeps, HookOutcome, HookSpec, hook_handler};
+use shiftguard::ports::{
+    DeploymentInfo, DeploymentReader, HookStatusReporter, MetricReader, SettingsStore, TargetGroupReader,
+};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::resolution::target_of;
 use tokio::time::Instant;
@@ -38,37 +39,34 @@ const WINDOW_MINUTES_NOT_APPLIED: &str = "WINDOW_MINUTES applies to one-look ver
      versions is judged on every minute from its start, as the canary judge's bound on false rollbacks requires";
 
 /// Everything the handler talks to, built once in `main`.
-pub struct Deps<R, D, M, T> {
-    pub reporter: R,
-    pub deployments: D,
+pub struct Deps<R, D, S, M, T> {
+    pub hook: HookDeps<R, D, S>,
     pub metrics: M,
     /// For `METRIC_CHECKS` that name an ECS deployment's target groups by placeholder.
     pub target_groups: T,
-    /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
-    pub settings: HookSettings,
-    pub config: Result<PostTrafficConfig, ConfigError>,
     /// The wall clock (`SystemTime::now`; a fixed time in tests).
     pub now: fn() -> SystemTime,
 }
 
-pub async fn function_handler<R, D, M, T>(
-    deps: &Deps<R, D, M, T>,
+pub async fn function_handler<R, D, S, M, T>(
+    deps: &Deps<R, D, S, M, T>,
     event: LambdaEvent<Value>,
 ) -> Result<HookOutcome, Diagnostic>
 where
     R: HookStatusReporter,
     D: DeploymentReader,
+    S: SettingsStore,
     M: MetricReader,
     T: TargetGroupReader,
 {
     let invoked_at = (deps.now)();
     hook_handler(
-        &deps.reporter,
+        &deps.hook,
         SPEC,
-        &deps.settings,
-        &deps.config,
         event,
-        |config, ctx| evaluate(deps, config, ctx, invoked_at),
+        |config: PostTrafficConfig, deployment, ctx| async move {
+            evaluate(deps, &config, deployment, ctx, invoked_at).await
+        },
     )
     .await
 }
@@ -106,23 +104,19 @@ fn span(
     Ok(Span::Window(MetricWindow::new(start, invoked_at)))
 }
 
-async fn evaluate<R, D, M, T>(
-    deps: &Deps<R, D, M, T>,
+/// The verdict on `deployment` (read by the hook contract: its start bounds the window, and its
+/// AppSpec names the alias).
+async fn evaluate<R, D, S, M, T>(
+    deps: &Deps<R, D, S, M, T>,
     config: &PostTrafficConfig,
+    deployment: DeploymentInfo,
     ctx: CheckContext,
     invoked_at: SystemTime,
 ) -> Evaluation
 where
-    D: DeploymentReader,
     M: MetricReader,
     T: TargetGroupReader,
 {
-    // Always read the deployment: its start bounds the window, and its AppSpec names the alias.
-    let deployment = match deps.deployments.deployment(&ctx.deployment_id).await {
-        Ok(d) => d,
-        Err(e) => return Evaluation::failed(format!("could not read the deployment: {e}")),
-    };
-    ctx.progress.deployment(&deployment);
     let target = match target_of(&ctx.deployment_id, &deployment, &config.target) {
         Ok(t) => {
             ctx.progress.target(&t);
@@ -189,8 +183,8 @@ where
                 checks: plan.judge(&BTreeMap::new(), &BTreeMap::new(), &config.gate, &judge),
                 target: Some(target),
                 deployment: Some(deployment),
-                failure: None,
                 inputs,
+                ..Evaluation::default()
             };
         }
         if let Err(e) = settle(minutes, config.settle, (deps.now)(), ctx.budget_end).await {
@@ -202,12 +196,12 @@ where
             checks: plan.judge(&data.values, &data.timestamps, &config.gate, &judge),
             target: Some(target),
             deployment: Some(deployment),
-            failure: None,
             inputs: {
                 let mut inputs = inputs;
                 inputs["get_metric_data_requests"] = json!(data.requests);
                 inputs
             },
+            ..Evaluation::default()
         },
         Err(e) => ctx.progress.failed(format!("could not read the metrics: {e}")),
     }
@@ -239,7 +233,7 @@ async fn settle(minutes: Minutes, settle: Duration, now: SystemTime, budget_end:
 mod tests {
     use super::*;
     use shiftguard::config::env::FromEnv;
-    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, StoredDocuments, UNKNOWN_DEPLOYMENT};
     use shiftguard::gate::metric_checks::TargetGroups;
     use shiftguard::gate::metric_query::MetricQuery;
     use shiftguard::hook::runner::Progress;
@@ -315,21 +309,22 @@ mod tests {
         }
     }
 
-    type TestDeps = Deps<RecordingReporter, FixedDeployment, Metrics, Groups>;
+    type TestDeps = Deps<RecordingReporter, FixedDeployment, StoredDocuments, Metrics, Groups>;
 
     /// The deployment was created 9:50 before the hook's invocation (in minute `T0 - 600`):
     /// ten complete minutes. `SETTLE_SECONDS` is 0 unless `env` sets it.
     fn deps_with(appspec: &str, m: Metrics, env: &[(&str, &str)], created_ago: u64) -> TestDeps {
         let mut env = env.to_vec();
         env.push(("SETTLE_SECONDS", "0"));
-        let env = fakes::env(&env);
         Deps {
-            reporter: RecordingReporter::default(),
-            deployments: FixedDeployment::new(appspec).created_at(now() - Duration::from_secs(created_ago)),
+            hook: HookDeps {
+                reporter: RecordingReporter::default(),
+                deployments: FixedDeployment::new(appspec).created_at(now() - Duration::from_secs(created_ago)),
+                store: StoredDocuments::new(&[]),
+                environment: Box::new(fakes::env(&env)),
+            },
             metrics: m,
             target_groups: Groups,
-            settings: HookSettings::from_lookup(&env).unwrap_or_default(),
-            config: PostTrafficConfig::from_lookup(&env),
             now,
         }
     }
@@ -353,7 +348,7 @@ mod tests {
 
     async fn run(d: &TestDeps) -> (Status, Vec<Status>) {
         let out = function_handler(d, fakes::hook_event("d-1")).await.unwrap();
-        (out.verdict, d.reporter.statuses())
+        (out.verdict, d.hook.reporter.statuses())
     }
 
     /// The checks alone, with 55 s of budget: what the decision record holds.
@@ -363,7 +358,9 @@ mod tests {
             budget_end: Instant::now() + Duration::from_secs(55),
             progress: Progress::default(),
         };
-        let e = evaluate(d, d.config.as_ref().unwrap(), ctx, now()).await;
+        let config = PostTrafficConfig::from_lookup(&d.hook.environment).unwrap();
+        let deployment = d.hook.deployments.deployment("d-1").await.unwrap();
+        let e = evaluate(d, &config, deployment, ctx, now()).await;
         let mut v = Verdict::of_checks(&e.checks);
         if let Some(f) = &e.failure {
             v = Verdict::failed(f.clone());
@@ -582,7 +579,9 @@ mod tests {
         );
         assert_eq!(run(&d).await, (Status::Failed, vec![Status::Failed]));
         assert!(d.metrics.calls.lock().unwrap().is_empty());
-        let e = d.config.unwrap_err().to_string();
+        let e = PostTrafficConfig::from_lookup(&d.hook.environment)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("MIN_EFFECT is no longer read: "), "{e}");
     }
 

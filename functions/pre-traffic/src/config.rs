@@ -1,7 +1,7 @@
-//! The pre-traffic hook's configuration, read once at cold start.
-//! A bad value does not stop the function: every invocation then reports `Failed` naming it.
+//! The pre-traffic hook's configuration, read on every invocation from the deployment group's
+//! settings over the function's environment. A bad value fails the invocation, naming it.
 
-use shiftguard::config::env::{ConfigError, FromEnv, HookSettings, non_empty};
+use shiftguard::config::env::{ConfigError, FromEnv, non_empty};
 use shiftguard::smoke::probes::{Probe, parse_smoke_tests};
 use shiftguard::target::overrides::TargetOverride;
 
@@ -14,8 +14,6 @@ pub struct PreTrafficConfig {
 
 impl FromEnv for PreTrafficConfig {
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // The hook settings are read on their own (see `HookSettings`); a bad one still fails here.
-        HookSettings::from_lookup(get)?;
         Ok(PreTrafficConfig {
             target: TargetOverride::from_lookup(get)?,
             probes: non_empty(get, "SMOKE_TESTS")

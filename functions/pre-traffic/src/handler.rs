@@ -2,12 +2,13 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
-use shiftguard::config::env::{ConfigError, HookSettings};
-use shiftguard::hook::runner::{CheckContext, Evaluation, HookOutcome, HookSpec, hook_handler};
-use shiftguard::ports::{DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender};
+use shiftguard::hook::runner::{CheckContext, Evaluation, HookDeps, HookOutcome, HookSpec, hook_handler};
+use shiftguard::ports::{
+    DeploymentInfo, DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender, SettingsStore,
+};
 use shiftguard::smoke::probes::default_lambda_probe;
 use shiftguard::target::deployment_target::DeploymentTarget;
-use shiftguard::target::resolution::resolve_target;
+use shiftguard::target::resolution::target_of;
 
 use crate::config::PreTrafficConfig;
 use crate::smoke_test_runner::run_smoke_tests;
@@ -18,40 +19,36 @@ pub const SPEC: HookSpec = HookSpec {
 };
 
 /// Everything the handler talks to, built once in `main`.
-pub struct Deps<R, D, I, H> {
-    pub reporter: R,
-    pub deployments: D,
+pub struct Deps<R, D, S, I, H> {
+    pub hook: HookDeps<R, D, S>,
     pub invoker: I,
     pub http: H,
-    /// Read apart from the rest, so a bad `SMOKE_TESTS` or threshold still honours `DRY_RUN`.
-    pub settings: HookSettings,
-    pub config: Result<PreTrafficConfig, ConfigError>,
 }
 
-pub async fn function_handler<R, D, I, H>(
-    deps: &Deps<R, D, I, H>,
+pub async fn function_handler<R, D, S, I, H>(
+    deps: &Deps<R, D, S, I, H>,
     event: LambdaEvent<Value>,
 ) -> Result<HookOutcome, Diagnostic>
 where
     R: HookStatusReporter,
     D: DeploymentReader,
+    S: SettingsStore,
     I: FunctionInvoker,
     H: HttpSender,
 {
-    hook_handler(
-        &deps.reporter,
-        SPEC,
-        &deps.settings,
-        &deps.config,
-        event,
-        |config, ctx| evaluate(deps, config, ctx),
-    )
+    hook_handler(&deps.hook, SPEC, event, |config, deployment, ctx| {
+        evaluate(deps, config, deployment, ctx)
+    })
     .await
 }
 
-async fn evaluate<R, D, I, H>(deps: &Deps<R, D, I, H>, config: &PreTrafficConfig, ctx: CheckContext) -> Evaluation
+async fn evaluate<R, D, S, I, H>(
+    deps: &Deps<R, D, S, I, H>,
+    config: PreTrafficConfig,
+    deployment: DeploymentInfo,
+    ctx: CheckContext,
+) -> Evaluation
 where
-    D: DeploymentReader,
     I: FunctionInvoker,
     H: HttpSender,
 {
@@ -61,20 +58,16 @@ where
         .probes
         .as_ref()
         .is_none_or(|probes| probes.iter().any(|p| p.action.needs_target()));
-    let (resolved, inputs) = match resolve_target(&deps.deployments, &ctx.deployment_id, &config.target).await {
-        Ok(r) => (Some(r), Value::Null),
-        Err(e) if needs_target => return Evaluation::failed(e.to_string()),
+    let (target, inputs) = match target_of(&ctx.deployment_id, &deployment, &config.target) {
+        Ok(t) => (Some(t), Value::Null),
+        Err(e) if needs_target => return ctx.progress.failed(e.to_string()),
         Err(e) => (None, json!({ "target_unresolved": e.to_string() })),
     };
     ctx.progress.inputs(&inputs);
-    if let Some(resolved) = &resolved {
-        ctx.progress.target(&resolved.target);
-        if let Some(deployment) = &resolved.deployment {
-            ctx.progress.deployment(deployment);
-        }
+    if let Some(target) = &target {
+        ctx.progress.target(target);
     }
-    let target = resolved.as_ref().map(|r| &r.target);
-    let probes = match (&config.probes, target) {
+    let probes = match (&config.probes, target.as_ref()) {
         (Some(p), _) => p.clone(),
         (None, Some(DeploymentTarget::Lambda(_))) => vec![default_lambda_probe()],
         (None, _) => {
@@ -84,14 +77,10 @@ where
             );
         }
     };
-    let checks = run_smoke_tests(&deps.invoker, &deps.http, target, &probes, ctx.budget_end).await;
-    let (target, deployment) = match resolved {
-        Some(r) => (Some(r.target), r.deployment),
-        None => (None, None),
-    };
+    let checks = run_smoke_tests(&deps.invoker, &deps.http, target.as_ref(), &probes, ctx.budget_end).await;
     Evaluation {
         target,
-        deployment,
+        deployment: Some(deployment),
         checks,
         inputs,
         ..Evaluation::default()
@@ -103,8 +92,7 @@ mod tests {
     use super::*;
     use lambda_runtime::Context;
     use serde_json::json;
-    use shiftguard::config::env::FromEnv;
-    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, UNKNOWN_DEPLOYMENT};
+    use shiftguard::fakes::{self, FixedDeployment, RecordingReporter, StoredDocuments, UNKNOWN_DEPLOYMENT};
     use shiftguard::hook::verdict::Status;
     use shiftguard::ports::{AwsError, HttpReply, HttpRequest, Invocation};
 
@@ -130,25 +118,33 @@ mod tests {
     const LAMBDA: &str = include_str!("../../../shared/tests/fixtures/appspec-lambda.yaml");
     const ECS: &str = include_str!("../../../shared/tests/fixtures/appspec-ecs.yaml");
 
-    fn deps(
+    type TestDeps<I = Answers> = Deps<RecordingReporter, FixedDeployment, StoredDocuments, I, NoHttp>;
+
+    fn deps(appspec: &'static str, answer: Answers, env: &[(&str, &str)]) -> TestDeps {
+        with_documents(appspec, answer, env, &[])
+    }
+
+    fn with_documents(
         appspec: &'static str,
         answer: Answers,
         env: &[(&str, &str)],
-    ) -> Deps<RecordingReporter, FixedDeployment, Answers, NoHttp> {
-        let env = fakes::env(env);
+        documents: &[(&str, &str)],
+    ) -> TestDeps {
         Deps {
-            reporter: RecordingReporter::default(),
-            deployments: FixedDeployment::new(appspec),
+            hook: HookDeps {
+                reporter: RecordingReporter::default(),
+                deployments: FixedDeployment::new(appspec),
+                store: StoredDocuments::new(documents),
+                environment: Box::new(fakes::env(env)),
+            },
             invoker: answer,
             http: NoHttp,
-            settings: HookSettings::from_lookup(&env).unwrap_or_default(),
-            config: PreTrafficConfig::from_lookup(&env),
         }
     }
 
-    async fn run(d: &Deps<RecordingReporter, FixedDeployment, Answers, NoHttp>, id: &str) -> (Status, Vec<Status>) {
+    async fn run(d: &TestDeps, id: &str) -> (Status, Vec<Status>) {
         let out = function_handler(d, fakes::hook_event(id)).await.unwrap();
-        (out.verdict, d.reporter.statuses())
+        (out.verdict, d.hook.reporter.statuses())
     }
 
     #[tokio::test]
@@ -182,7 +178,7 @@ mod tests {
         let d = deps("", Answers(r#"{"statusCode":200}"#, None), &[("SMOKE_TESTS", named)]);
         let out = function_handler(&d, fakes::hook_event("d-1")).await.unwrap();
         assert_eq!(
-            (out.verdict, d.reporter.statuses()),
+            (out.verdict, d.hook.reporter.statuses()),
             (Status::Succeeded, vec![Status::Succeeded])
         );
 
@@ -231,16 +227,13 @@ mod tests {
     async fn when_a_check_panics_should_report_failed() {
         let base = deps(LAMBDA, Answers("{}", None), &[]);
         let d = Deps {
-            reporter: RecordingReporter::default(),
-            deployments: base.deployments,
+            hook: base.hook,
             invoker: Panics,
             http: NoHttp,
-            settings: base.settings,
-            config: base.config,
         };
         let out = function_handler(&d, fakes::hook_event("d-1")).await.unwrap();
         assert_eq!(
-            (out.verdict, d.reporter.statuses()),
+            (out.verdict, d.hook.reporter.statuses()),
             (Status::Failed, vec![Status::Failed])
         );
     }
@@ -267,6 +260,57 @@ mod tests {
             "{}",
             err.error_message
         );
-        assert!(d.reporter.statuses().is_empty());
+        assert!(d.hook.reporter.statuses().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_deployment_groups_document_sets_the_probes_over_the_environment() {
+        // FixedDeployment is application `orders`, group `orders-dg`.
+        let failing_probe = r#"[{"name":"health","lambda":{"payload":{"path":"/health"}},"expect":{"status":204}}]"#;
+        assert!(shiftguard::smoke::probes::parse_smoke_tests(failing_probe).is_ok());
+        let group_probe = r#"SMOKE_TESTS: '[{"name":"health","lambda":{"payload":{"path":"/health"}}}]'"#;
+        let d = with_documents(
+            LAMBDA,
+            Answers(r#"{"statusCode":200}"#, None),
+            &[("SMOKE_TESTS", failing_probe)],
+            &[("/shiftguard/orders/orders-dg", group_probe)],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Succeeded, vec![Status::Succeeded]));
+        assert_eq!(d.hook.store.calls(), 1, "one GetParameters per invocation");
+        let d = deps(
+            LAMBDA,
+            Answers(r#"{"statusCode":200}"#, None),
+            &[("SMOKE_TESTS", failing_probe)],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn a_broken_document_fails_the_hook_and_a_dry_run_in_it_is_not_applied() {
+        let d = with_documents(
+            LAMBDA,
+            Answers(r#"{"statusCode":200}"#, None),
+            &[],
+            &[("/shiftguard/orders", "DRY_RUN: true\nMAX_ERROR_RATES: 2\n")],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_set_by_the_document_reports_succeeded() {
+        let d = with_documents(
+            LAMBDA,
+            Answers(r#"{"statusCode":500}"#, None),
+            &[],
+            &[("/shiftguard/orders", "DRY_RUN: true")],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Succeeded]));
+    }
+
+    #[tokio::test]
+    async fn settings_that_cannot_be_read_fail_the_hook() {
+        let mut d = deps(LAMBDA, Answers(r#"{"statusCode":200}"#, None), &[]);
+        d.hook.store = StoredDocuments::failing("AccessDeniedException");
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
     }
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::hook::check::CheckOutcome;
 use crate::hook::verdict::Status;
+use crate::settings::effective::SettingsRecord;
 use crate::target::deployment_target::DeploymentTarget;
 
 /// Marks the line so Logs Insights can find every verdict: `filter record = "shiftguard.decision"`.
@@ -27,6 +28,10 @@ pub struct DecisionRecord {
     /// The real judgement.
     pub verdict: Status,
     pub reasons: Vec<String>,
+    /// The settings documents read and where each setting came from (absent where the
+    /// deployment could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsRecord>,
     pub dry_run: bool,
     /// What is reported to CodeDeploy: the verdict, or `Succeeded` in a dry run.
     pub reported: Status,

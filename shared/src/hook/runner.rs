@@ -14,12 +14,13 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::time::Instant;
 
-use crate::config::env::{ConfigError, HookSettings};
+use crate::config::env::{FromEnv, HookSettings};
 use crate::deployment::DeploymentStatus;
 use crate::hook::check::CheckOutcome;
 use crate::hook::decision_record::{DecisionRecord, RECORD_KIND};
 use crate::hook::verdict::{Status, Verdict};
-use crate::ports::{DeploymentInfo, HookStatusReporter, ReportError};
+use crate::ports::{DeploymentInfo, DeploymentReader, HookStatusReporter, ReportError, SettingsStore};
+use crate::settings::effective::{SettingsRecord, apply};
 use crate::target::deployment_target::DeploymentTarget;
 
 /// The reason reported when the checks outlive the budget.
@@ -68,6 +69,14 @@ impl Progress {
         self.update(|e| e.target = Some(target.clone()))
     }
 
+    /// The deployment group's settings have been applied.
+    pub fn settings(&self, record: &SettingsRecord, dry_run: bool) {
+        self.update(|e| {
+            e.settings = Some(record.clone());
+            e.dry_run = Some(dry_run);
+        })
+    }
+
     /// What will go into the verdict (a metric window, thresholds).
     pub fn inputs(&self, inputs: &Value) {
         self.update(|e| e.inputs = inputs.clone())
@@ -80,6 +89,8 @@ impl Progress {
             evaluation.target = e.target.take();
             evaluation.deployment = e.deployment.take();
             evaluation.inputs = e.inputs.take();
+            evaluation.settings = e.settings.take();
+            evaluation.dry_run = e.dry_run.take();
         });
         evaluation
     }
@@ -95,6 +106,10 @@ pub struct Evaluation {
     pub failure: Option<String>,
     /// What else went into the verdict (a metric window, the calls made), for the record.
     pub inputs: Value,
+    /// The settings documents read and where each setting came from.
+    pub settings: Option<SettingsRecord>,
+    /// `DRY_RUN` as the deployment group's settings say; unset, the function's environment decides.
+    pub dry_run: Option<bool>,
 }
 
 impl Evaluation {
@@ -205,35 +220,74 @@ pub fn parse_lifecycle_event(event: Value) -> Result<CodeDeployLifecycleEvent, H
     Ok(parsed)
 }
 
-/// A hook function's whole handler: the hook contract ([`run_hook`]) around one hook's checks,
-/// which run only with a usable configuration; a bad one fails the hook with the reason.
-pub async fn hook_handler<'a, R, C, F, Fut>(
-    reporter: &R,
+/// A function's environment, under every settings document: `std::env::var` in `main`, a map in tests.
+pub type Environment = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// What every hook talks to around its checks: CodeDeploy for the deployment and the report,
+/// Parameter Store for the deployment group's settings documents, and its own environment.
+pub struct HookDeps<R, D, S> {
+    pub reporter: R,
+    pub deployments: D,
+    pub store: S,
+    pub environment: Environment,
+}
+
+/// A hook function's whole handler: the hook contract ([`run_hook`]) around one hook's checks.
+/// Before them, the deployment is read and its group's settings applied over the environment
+/// (one `GetParameters`); the checks get the hook's configuration `C` parsed from those layers,
+/// and the deployment. A deployment that cannot be read, or settings that cannot be read or do
+/// not parse, fail the hook with the reason: an application's settings are never silently
+/// replaced by the defaults.
+pub async fn hook_handler<R, D, S, C, F, Fut>(
+    deps: &HookDeps<R, D, S>,
     spec: HookSpec,
-    settings: &HookSettings,
-    config: &'a Result<C, ConfigError>,
     event: lambda_runtime::LambdaEvent<Value>,
     checks: F,
 ) -> Result<HookOutcome, lambda_runtime::Diagnostic>
 where
     R: HookStatusReporter,
-    F: FnOnce(&'a C, CheckContext) -> Fut,
+    D: DeploymentReader,
+    S: SettingsStore,
+    C: FromEnv,
+    F: FnOnce(C, DeploymentInfo, CheckContext) -> Fut,
     Fut: Future<Output = Evaluation>,
 {
     let deadline = event.context.deadline();
+    // `REPORT_RESERVE_MS` is the environment's alone, and `DRY_RUN` there applies where the
+    // group's settings cannot be read; a bad value fails below, named, with the other settings.
+    let environment: &(dyn Fn(&str) -> Option<String> + Sync) = &*deps.environment;
+    let settings = HookSettings::from_lookup(&environment).unwrap_or_default();
     // Boxed: the checks' future nests deep enough inside the runner's to overflow the compiler's
     // layout query depth in the function crates.
     let run = Box::pin(run_hook(
-        reporter,
+        &deps.reporter,
         spec,
-        settings,
+        &settings,
         event.payload,
         deadline,
         |ctx| async move {
-            match config {
-                Ok(config) => checks(config, ctx).await,
-                Err(e) => Evaluation::failed(format!("the hook is misconfigured: {e}")),
-            }
+            let deployment = match deps.deployments.deployment(&ctx.deployment_id).await {
+                Ok(d) => d,
+                Err(e) => return Evaluation::failed(format!("could not read the deployment: {e}")),
+            };
+            ctx.progress.deployment(&deployment);
+            let applied = apply::<C>(
+                &deps.store,
+                &deployment.application,
+                &deployment.deployment_group,
+                environment,
+            )
+            .await;
+            let applied = match applied {
+                Ok(applied) => applied,
+                Err(e) => return ctx.progress.failed(format!("the hook is misconfigured: {e}")),
+            };
+            let dry_run = applied.effective.hook.dry_run;
+            ctx.progress.settings(&applied.record, dry_run);
+            let mut evaluation = checks(applied.config, deployment, ctx).await;
+            evaluation.settings = Some(applied.record);
+            evaluation.dry_run = Some(dry_run);
+            evaluation
         },
     ));
     run.await.map_err(lambda_runtime::Diagnostic::from)
@@ -289,11 +343,8 @@ where
         .as_ref()
         .map(|d| d.status.clone())
         .filter(|s| DeploymentStatus::FINAL.contains(s));
-    let reported = if settings.dry_run {
-        Status::Succeeded
-    } else {
-        verdict.status
-    };
+    let dry_run = evaluation.dry_run.unwrap_or(settings.dry_run);
+    let reported = if dry_run { Status::Succeeded } else { verdict.status };
     DecisionRecord {
         record: RECORD_KIND,
         hook: spec.hook,
@@ -307,7 +358,8 @@ where
         inputs: evaluation.inputs,
         verdict: verdict.status,
         reasons: verdict.reasons,
-        dry_run: settings.dry_run,
+        settings: evaluation.settings,
+        dry_run,
         reported,
         elapsed_ms: started.elapsed().as_millis() as u64,
     }

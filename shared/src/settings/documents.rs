@@ -49,11 +49,14 @@ pub struct Lookup {
     pub unavailable: Option<String>,
 }
 
+/// A document's parameter name and its settings.
+pub type Document = (String, BTreeMap<String, String>);
+
 /// The documents of one deployment group, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Documents {
-    pub group: Option<(String, BTreeMap<String, String>)>,
-    pub application: Option<(String, BTreeMap<String, String>)>,
+    pub group: Option<Document>,
+    pub application: Option<Document>,
     pub lookup: Lookup,
 }
 
@@ -74,7 +77,7 @@ impl Documents {
             }
         };
         let mut lookup = Lookup::default();
-        let mut parse = |name: String| -> Result<Option<(String, BTreeMap<String, String>)>, DocumentError> {
+        let mut parse = |name: String| -> Result<Option<Document>, DocumentError> {
             let text = found.get(&name);
             lookup
                 .documents

@@ -25,6 +25,8 @@ pub struct Aws {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// Path-style addressing: moto serves every bucket under the one endpoint.
     pub s3: aws_sdk_s3::Client,
+    /// Parameter Store, for settings documents.
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Aws {
@@ -35,6 +37,7 @@ impl Aws {
             codedeploy: aws_sdk_codedeploy::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&config)
                     .force_path_style(true)
@@ -156,6 +159,27 @@ async fn application_with(
 pub async fn deployment(aws: &Aws, platform: ComputePlatform, appspec: &str) -> String {
     let app = application(aws, platform).await;
     deployment_in(aws, &app, appspec).await
+}
+
+/// Writes a settings document (a String parameter, replacing any earlier one).
+pub async fn settings_document(aws: &Aws, name: &str, text: &str) {
+    aws.ssm
+        .put_parameter()
+        .name(name)
+        .value(text)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter");
+}
+
+/// The application a deployment belongs to (its group is `<application>-dg`).
+pub async fn application_of(aws: &Aws, deployment_id: &str) -> String {
+    aws.deployment_info(deployment_id)
+        .await
+        .application_name
+        .expect("an application name")
 }
 
 /// Creates a deployment in the group `<app>-dg` of an existing application.

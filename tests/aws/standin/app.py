@@ -93,6 +93,9 @@ class App:
             "deploymentId": deployment_id,
             "applicationName": _field_of(body, "applicationName"),
         }
+        names = _field_of(body, "Names")  # Parameter Store's GetParameters: the documents asked for
+        if names is not None:
+            call["names"] = names
         with LOCK:
             CALLS.append(call)
         return self._answer(environ, start_response, body, path, operation, deployment_id)

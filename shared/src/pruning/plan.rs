@@ -1,10 +1,9 @@
 //! The pruning plan: every version of a function, kept (with each reason) or to be deleted.
 //!
-//! Published versions are compared as numbers: Lambda numbers them 1, 2, 3, … as it publishes
-//! them and never reuses a number, so `10` is newer than `9`
-//! (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html>). `$LATEST` is
-//! always kept, and so is anything that is not a version number in its plain form: a plan never
-//! guesses.
+//! Published versions are compared as numbers: Lambda creates a new version each time the
+//! function is published (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html>),
+//! numbered 1, 2, 3, … in that order, so `10` is newer than `9`. `$LATEST` is always kept, and so
+//! is anything that is not a version number in its plain form: a plan never guesses.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -280,3 +280,162 @@ impl DeploymentStopper for CodeDeployGroups {
         })
     }
 }
+
+/// A Lambda deployment's AppSpec (JSON): `function`'s `alias` from `current` to `target`.
+pub fn lambda_appspec(function: &str, alias: &str, current: &str, target: &str) -> String {
+    serde_json::json!({
+        "version": 0.0,
+        "Resources": [{"app": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Name": function, "Alias": alias, "CurrentVersion": current, "TargetVersion": target
+        }}}]
+    })
+    .to_string()
+}
+
+/// An ECS deployment's AppSpec (JSON).
+pub fn ecs_appspec() -> String {
+    serde_json::json!({
+        "version": 0.0,
+        "Resources": [{"web": {"Type": "AWS::ECS::Service", "Properties": {
+            "TaskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:8",
+            "LoadBalancerInfo": {"ContainerName": "web", "ContainerPort": 8080}
+        }}}]
+    })
+    .to_string()
+}
+
+/// Deployments by id, each with its own AppSpec and platform (application `orders`, group
+/// `orders-live`, as [`summary`]); any other id does not exist. Counts the lookups.
+#[derive(Debug, Default)]
+pub struct DeploymentsById {
+    pub deployments: std::collections::BTreeMap<String, DeploymentInfo>,
+    pub lookups: AtomicUsize,
+}
+
+impl DeploymentsById {
+    /// Adds deployment `id` of `platform` with `appspec`, in `status`.
+    pub fn with(mut self, id: &str, platform: ComputePlatform, status: DeploymentStatus, appspec: String) -> Self {
+        self.deployments.insert(
+            id.to_string(),
+            DeploymentInfo {
+                application: "orders".into(),
+                deployment_group: "orders-live".into(),
+                deployment_config: "CodeDeployDefault.LambdaCanary10Percent5Minutes".into(),
+                creator: Creator::User,
+                rollback_of: None,
+                compute_platform: platform,
+                created_at: None,
+                completed_at: None,
+                status,
+                appspec,
+            },
+        );
+        self
+    }
+}
+
+impl DeploymentReader for DeploymentsById {
+    async fn deployment(&self, id: &str) -> Result<DeploymentInfo, LookupError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.deployments
+            .get(id)
+            .cloned()
+            .ok_or_else(|| LookupError::NoSuchDeployment(id.into()))
+    }
+}
+
+/// One Lambda function's versions and aliases in memory. A delete removes the version, answers
+/// `AlreadyGone` for one that is not there and `LeftAlone` for one an alias points to, as Lambda
+/// does; deleting `fails_on` fails (throttled), and `taken` is refused as if an alias had come to
+/// point at it after the listing. Every delete asked is recorded, in order.
+#[derive(Debug, Default)]
+pub struct InMemoryFunction {
+    pub function: String,
+    pub versions: Mutex<Vec<String>>,
+    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
+    pub deletes: Mutex<Vec<String>>,
+    pub fails_on: Option<&'static str>,
+    pub taken: Option<&'static str>,
+}
+
+impl InMemoryFunction {
+    /// `function` with `$LATEST` and versions 1 to `published`.
+    pub fn published(function: &str, published: u64) -> Self {
+        let mut versions = vec![crate::pruning::plan::LATEST.to_string()];
+        versions.extend((1..=published).map(|n| n.to_string()));
+        InMemoryFunction {
+            function: function.into(),
+            versions: Mutex::new(versions),
+            ..InMemoryFunction::default()
+        }
+    }
+
+    /// Adds `alias`, sending traffic to `versions`.
+    pub fn alias(mut self, alias: &str, versions: &[&str]) -> Self {
+        self.aliases
+            .insert(alias.into(), versions.iter().map(|v| v.to_string()).collect());
+        self
+    }
+
+    /// The versions left.
+    pub fn versions(&self) -> Vec<String> {
+        self.versions.lock().unwrap().clone()
+    }
+
+    fn known(&self, operation: &str, function: &str) -> Result<(), AwsError> {
+        if function == self.function {
+            return Ok(());
+        }
+        Err(AwsError {
+            operation: format!("{operation} {function}"),
+            message: "ResourceNotFoundException: Function not found".into(),
+            retryable: false,
+        })
+    }
+}
+
+impl crate::ports::FunctionVersions for InMemoryFunction {
+    async fn list_versions(&self, function: &str) -> Result<Vec<String>, AwsError> {
+        self.known("ListVersionsByFunction", function)?;
+        Ok(self.versions())
+    }
+
+    async fn alias_versions(
+        &self,
+        function: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, AwsError> {
+        self.known("ListAliases", function)?;
+        Ok(self.aliases.clone())
+    }
+
+    async fn delete_version(&self, function: &str, version: &str) -> Result<crate::ports::VersionDeletion, AwsError> {
+        use crate::ports::VersionDeletion;
+        self.known("DeleteFunction", function)?;
+        self.deletes.lock().unwrap().push(version.into());
+        if self.fails_on == Some(version) {
+            return Err(AwsError {
+                operation: format!("DeleteFunction {function}:{version}"),
+                message: "TooManyRequestsException: Rate exceeded".into(),
+                retryable: true,
+            });
+        }
+        if self.taken == Some(version) {
+            return Ok(VersionDeletion::LeftAlone(
+                "Unable to delete version because the following aliases reference it: [beta]".into(),
+            ));
+        }
+        if let Some((alias, _)) = self.aliases.iter().find(|(_, vs)| vs.iter().any(|v| v == version)) {
+            return Ok(VersionDeletion::LeftAlone(format!(
+                "Unable to delete version because the following aliases reference it: [{alias}]"
+            )));
+        }
+        let mut versions = self.versions.lock().unwrap();
+        match versions.iter().position(|v| v == version) {
+            Some(i) => {
+                versions.remove(i);
+                Ok(VersionDeletion::Deleted)
+            }
+            None => Ok(VersionDeletion::AlreadyGone),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! says what it holds and what it may use, and is the index.
 //!
 //! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`canary`], [`rollback`],
-//! [`delivery`], [`config`], [`settings`] (an application's settings documents over the
+//! [`delivery`], [`pruning`], [`config`], [`settings`] (an application's settings documents over the
 //! environment), [`deployment`] (AWS's deployment enums as plain types), and
 //! [`eventbridge`] (what the two EventBridge functions share).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
@@ -20,6 +20,7 @@ pub mod fakes;
 pub mod gate;
 pub mod hook;
 pub mod ports;
+pub mod pruning;
 pub mod rollback;
 pub mod settings;
 pub mod smoke;

@@ -309,3 +309,33 @@ pub enum TargetGroupError {
     #[error("target group {0} of the deployment was not found (DescribeTargetGroups)")]
     Unknown(String),
 }
+
+/// Lists a Lambda function's versions and aliases, and deletes a version.
+pub trait FunctionVersions: Send + Sync {
+    /// Every version of `function`, `$LATEST` included (`ListVersionsByFunction`, every page).
+    fn list_versions(&self, function: &str) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+
+    /// Every alias of `function` and the versions it sends traffic to: its `FunctionVersion` and
+    /// the keys of its `RoutingConfig.AdditionalVersionWeights` (`ListAliases`, every page).
+    fn alias_versions(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, Vec<String>>, AwsError>> + Send;
+
+    /// Deletes one published version (`DeleteFunction` with `Qualifier` = `version`).
+    fn delete_version(
+        &self,
+        function: &str,
+        version: &str,
+    ) -> impl Future<Output = Result<VersionDeletion, AwsError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionDeletion {
+    Deleted,
+    /// It was already gone (`ResourceNotFoundException`): deleted by an earlier run or by hand.
+    AlreadyGone,
+    /// Lambda refused for now (`ResourceConflictException`: an alias came to point at it, or an
+    /// operation on the function is in progress): left alone, and what Lambda said.
+    LeftAlone(String),
+}

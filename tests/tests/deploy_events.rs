@@ -1,5 +1,6 @@
 //! deploy-events, run for real: CodeDeploy state-change events in, CloudWatch embedded metric
-//! format lines out, each parsed as JSON and validated against the EMF rules.
+//! format lines out, each parsed as JSON and validated against the EMF rules; after a success, the
+//! deployed function's old versions pruned in the stand-in's Lambda.
 
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use serde_json::{Value, json};
 use shiftguard::delivery::emf::validate_emf;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::runtime_api::Invoke;
-use shiftguard_e2e::scenario::{Aws, application, deployment_event, deployment_in, lambda_appspec};
+use shiftguard_e2e::scenario::{
+    Aws, application, deployment_event, deployment_in, lambda_appspec, python_function, unique,
+};
 
 /// Runs deploy-events on one event; returns its EMF document, validated.
 async fn emf_for(event: Value) -> Value {
@@ -130,4 +133,80 @@ async fn a_start_is_only_counted_and_a_custom_namespace_is_used() {
     validate_emf(&doc).unwrap();
     assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Team/Releases");
     assert_eq!(metric_names(&doc), vec!["DeploymentStart"]);
+}
+
+/// The versions the stand-in's Lambda lists for `function`.
+async fn versions_of(aws: &Aws, function: &str) -> Vec<String> {
+    aws.lambda
+        .list_versions_by_function()
+        .function_name(function)
+        .send()
+        .await
+        .expect("ListVersionsByFunction")
+        .versions
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.version)
+        .collect()
+}
+
+/// Runs deploy-events on one event with `env`; returns its pruning record.
+async fn pruning_record(event: Value, env: &[(&str, &str)]) -> Value {
+    let run = LocalAws::shared()
+        .run("deploy-events", env, Invoke::once(event, Duration::from_secs(30)))
+        .await;
+    assert!(run.only().outcome.is_ok(), "{:?}", run.only().outcome);
+    run.json_lines()
+        .into_iter()
+        .find(|l| l["record"] == "shiftguard.pruning")
+        .unwrap_or_else(|| panic!("a pruning record; stdout:\n{}", run.stdout.join("\n")))
+}
+
+#[tokio::test]
+async fn a_success_prunes_the_old_versions_no_alias_or_deployment_in_flight_needs() {
+    let (aws, app) = group().await;
+    let function = unique("pruned");
+    let sources: Vec<String> = (1..=6)
+        .map(|i| format!("def handler(event, context):\n    return {i}\n"))
+        .collect();
+    let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let published = python_function(&aws, &function, &sources, 3).await;
+    assert_eq!(published, ["1", "2", "3", "4", "5", "6"]);
+    aws.lambda
+        .create_alias()
+        .function_name(&function)
+        .name("live")
+        .function_version("6")
+        .send()
+        .await
+        .expect("CreateAlias");
+    let succeeded = deployment_in(&aws, &app, &lambda_appspec(&function, "5", "6")).await;
+    LocalAws::shared()
+        .set_deployment(
+            &succeeded,
+            json!({"status": "Succeeded", "created_seconds_ago": 300, "completed_seconds_ago": 0}),
+        )
+        .await;
+    // Another deployment of the group, in flight, back to version 2.
+    let in_flight = deployment_in(&aws, &app, &lambda_appspec(&function, "6", "2")).await;
+    LocalAws::shared()
+        .set_deployment(&in_flight, json!({"status": "InProgress", "created_seconds_ago": 10}))
+        .await;
+    let event = deployment_event(&app, &format!("{app}-dg"), &succeeded, "SUCCESS");
+    let record = pruning_record(event.clone(), &[("VERSIONS_TO_KEEP", "2")]).await;
+    assert_eq!(record["deleted"], json!(["1", "3", "4"]), "{record}");
+    assert_eq!(record["errors"], json!([]), "{record}");
+    assert_eq!(record["deployment_id"], succeeded.as_str());
+    let kept: Vec<&str> = record["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept, ["$LATEST", "6", "5", "2"]);
+    assert_eq!(versions_of(&aws, &function).await, ["$LATEST", "2", "5", "6"]);
+    // The event again (EventBridge delivers at least once): nothing more to delete.
+    let again = pruning_record(event, &[("VERSIONS_TO_KEEP", "2")]).await;
+    assert_eq!(again["deleted"], json!([]), "{again}");
+    assert_eq!(versions_of(&aws, &function).await, ["$LATEST", "2", "5", "6"]);
 }

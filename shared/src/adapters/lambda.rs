@@ -9,10 +9,10 @@ use aws_sdk_lambda::operation::update_alias::UpdateAliasError;
 
 use crate::ports::{AliasMove, AliasUpdater, AwsError, FunctionConfigReader, FunctionInvoker, Invocation};
 
-/// Lambda behind the [`FunctionInvoker`] port.
+/// Lambda behind the [`FunctionInvoker`] port (and, in `function_versions`, `FunctionVersions`).
 #[derive(Debug, Clone)]
 pub struct LambdaAdapter {
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl LambdaAdapter {

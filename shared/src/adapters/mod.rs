@@ -9,6 +9,7 @@
 mod cloudwatch;
 mod codedeploy;
 mod error;
+mod function_versions;
 pub mod http_probe;
 mod lambda;
 mod sdk_config;

@@ -138,6 +138,12 @@ pub trait FunctionInvoker: Send + Sync {
     ) -> impl Future<Output = Result<Invocation, AwsError>> + Send;
 }
 
+/// Reads a Lambda function's tags.
+pub trait FunctionTagReader: Send + Sync {
+    /// The tags of `function` (a name or an ARN, qualified or not: tags belong to the function).
+    fn function_tags(&self, function: &str) -> impl Future<Output = Result<BTreeMap<String, String>, AwsError>> + Send;
+}
+
 /// The result of a RequestResponse invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {

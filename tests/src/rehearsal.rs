@@ -126,6 +126,11 @@ impl<'a> Rehearsal<'a> {
             .handler("bootstrap")
             .role(FUNCTION_ROLE)
             .timeout(10)
+            // As template.yaml tags DemoApi: the hooks act only on guarded functions.
+            .tags(
+                shiftguard::target::guard::GUARD_TAG,
+                shiftguard::target::guard::GUARD_VALUE,
+            )
             .code(
                 FunctionCode::builder()
                     .zip_file(Blob::new(zip_bootstrap(&code)))

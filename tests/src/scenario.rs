@@ -11,6 +11,7 @@ use aws_sdk_codedeploy::types::{
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
 use serde_json::{Value, json};
+use shiftguard::target::guard::{GUARD_TAG, GUARD_VALUE};
 
 use crate::binaries::workspace_root;
 use crate::local_aws::LocalAws;
@@ -82,8 +83,20 @@ pub fn python_zip(source: &str) -> Vec<u8> {
     buf.into_inner()
 }
 
-/// Creates a Python function and publishes one version per source; returns the version numbers.
+/// Creates a Python function tagged `shiftguard:guarded = true`, as a guarded application's is,
+/// and publishes one version per source; returns the version numbers.
 pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s: i32) -> Vec<String> {
+    python_function_tagged(aws, name, versions, timeout_s, &[(GUARD_TAG, GUARD_VALUE)]).await
+}
+
+/// [`python_function`] with these tags instead of shiftguard's guard tag.
+pub async fn python_function_tagged(
+    aws: &Aws,
+    name: &str,
+    versions: &[&str],
+    timeout_s: i32,
+    tags: &[(&str, &str)],
+) -> Vec<String> {
     let mut published = Vec::new();
     for (i, source) in versions.iter().enumerate() {
         if i == 0 {
@@ -94,6 +107,7 @@ pub async fn python_function(aws: &Aws, name: &str, versions: &[&str], timeout_s
                 .role(FUNCTION_ROLE)
                 .handler("index.handler")
                 .timeout(timeout_s)
+                .set_tags(Some(tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()))
                 .code(FunctionCode::builder().zip_file(Blob::new(python_zip(source))).build())
                 .send()
                 .await

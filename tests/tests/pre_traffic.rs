@@ -437,3 +437,19 @@ async fn an_appspec_with_the_user_guides_lowercase_keys_is_read() {
     assert_eq!(invocations.len(), 1, "{record}");
     assert_eq!(invocations[0]["qualifier"], "2");
 }
+
+#[tokio::test]
+async fn an_untagged_function_is_refused_naming_the_tag_and_never_invoked() {
+    use shiftguard_e2e::scenario::python_function_tagged;
+    let aws = Aws::new(LocalAws::shared()).await;
+    let function = unique("untagged");
+    let versions = python_function_tagged(&aws, &function, &[HEALTHY, HEALTHY], 10, &[("team", "orders")]).await;
+    let deployment = lambda_deployment(&aws, &function, &versions[0], &versions[1]).await;
+    assert_fails_because(
+        &deployment,
+        &[],
+        &format!("function {function} does not carry the tag shiftguard:guarded = true"),
+    )
+    .await;
+    assert!(LocalAws::shared().invocations(&function).await.is_empty());
+}

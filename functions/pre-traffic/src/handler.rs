@@ -4,10 +4,12 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 use shiftguard::hook::runner::{CheckContext, Evaluation, HookDeps, HookOutcome, HookSpec, hook_handler};
 use shiftguard::ports::{
-    DeploymentInfo, DeploymentReader, FunctionInvoker, HookStatusReporter, HttpSender, SettingsStore,
+    DeploymentInfo, DeploymentReader, FunctionInvoker, FunctionTagReader, HookStatusReporter, HttpSender, SettingsStore,
 };
 use shiftguard::smoke::probes::default_lambda_probe;
+use shiftguard::smoke::probes::{Probe, ProbeAction};
 use shiftguard::target::deployment_target::DeploymentTarget;
+use shiftguard::target::guard::check_guarded;
 use shiftguard::target::resolution::target_of;
 
 use crate::config::PreTrafficConfig;
@@ -21,6 +23,7 @@ pub const SPEC: HookSpec = HookSpec {
 /// Everything the handler talks to, built once in `main`.
 pub struct Deps<R, D, S, I, H> {
     pub hook: HookDeps<R, D, S>,
+    /// Lambda: invokes the probes' functions, after reading their tags.
     pub invoker: I,
     pub http: H,
 }
@@ -33,7 +36,7 @@ where
     R: HookStatusReporter,
     D: DeploymentReader,
     S: SettingsStore,
-    I: FunctionInvoker,
+    I: FunctionInvoker + FunctionTagReader,
     H: HttpSender,
 {
     hook_handler(&deps.hook, SPEC, event, |config, deployment, ctx| {
@@ -49,7 +52,7 @@ async fn evaluate<R, D, S, I, H>(
     ctx: CheckContext,
 ) -> Evaluation
 where
-    I: FunctionInvoker,
+    I: FunctionInvoker + FunctionTagReader,
     H: HttpSender,
 {
     // Probes that name what they call (http probes, lambda probes with `function`) need nothing
@@ -77,6 +80,9 @@ where
             );
         }
     };
+    if let Err(e) = check_functions_guarded(&deps.invoker, target.as_ref(), &probes).await {
+        return ctx.progress.failed(e);
+    }
     let checks = run_smoke_tests(&deps.invoker, &deps.http, target.as_ref(), &probes, ctx.budget_end).await;
     Evaluation {
         target,
@@ -85,6 +91,34 @@ where
         inputs,
         ..Evaluation::default()
     }
+}
+
+/// Every function a lambda probe would invoke carries the guard tag (one `GetFunction` each).
+async fn check_functions_guarded(
+    tags: &impl FunctionTagReader,
+    target: Option<&DeploymentTarget>,
+    probes: &[Probe],
+) -> Result<(), String> {
+    let mut functions: Vec<&str> = probes
+        .iter()
+        .filter_map(|p| match (&p.action, target) {
+            (ProbeAction::Lambda { function: Some(f), .. }, _) => Some(f.as_str()),
+            (ProbeAction::Lambda { function: None, .. }, Some(DeploymentTarget::Lambda(t))) => {
+                Some(t.function_name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    functions.sort_unstable();
+    functions.dedup();
+    for function in functions {
+        let found = tags
+            .function_tags(function)
+            .await
+            .map_err(|e| format!("could not read the tags of function {function}: {e}"))?;
+        check_guarded(function, &found)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,6 +139,21 @@ mod tests {
                 payload: self.0.as_bytes().to_vec(),
             })
         }
+    }
+
+    /// Every function is tagged `shiftguard:guarded = true` unless its name starts with `untagged`.
+    impl FunctionTagReader for Answers {
+        async fn function_tags(&self, f: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+            Ok(guard_tags(f))
+        }
+    }
+
+    fn guard_tags(function: &str) -> std::collections::BTreeMap<String, String> {
+        let mut tags = std::collections::BTreeMap::new();
+        if !function.starts_with("untagged") {
+            tags.insert("shiftguard:guarded".to_string(), "true".to_string());
+        }
+        tags
     }
 
     struct NoHttp;
@@ -221,6 +270,29 @@ mod tests {
         async fn invoke(&self, _f: &str, _q: Option<&str>, _p: Vec<u8>) -> Result<Invocation, AwsError> {
             panic!("index out of bounds: the len is 0 but the index is 3")
         }
+    }
+
+    impl FunctionTagReader for Panics {
+        async fn function_tags(&self, f: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+            Ok(guard_tags(f))
+        }
+    }
+
+    #[tokio::test]
+    async fn when_a_probe_names_an_untagged_function_should_report_failed_naming_the_tag() {
+        let named = r#"[{"name":"p","lambda":{"function":"untagged-billing"}}]"#;
+        let d = deps(
+            LAMBDA,
+            Answers(r#"{"statusCode":200}"#, None),
+            &[("SMOKE_TESTS", named)],
+        );
+        assert_eq!(run(&d, "d-1").await, (Status::Failed, vec![Status::Failed]));
+        let probes = shiftguard::smoke::probes::parse_smoke_tests(named).unwrap();
+        let e = check_functions_guarded(&d.invoker, None, &probes).await.unwrap_err();
+        assert!(
+            e.contains("function untagged-billing does not carry the tag shiftguard:guarded = true"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

@@ -7,7 +7,9 @@ use aws_smithy_types::Blob;
 use super::error::aws_error;
 use aws_sdk_lambda::operation::update_alias::UpdateAliasError;
 
-use crate::ports::{AliasMove, AliasUpdater, AwsError, FunctionConfigReader, FunctionInvoker, Invocation};
+use crate::ports::{
+    AliasMove, AliasUpdater, AwsError, FunctionConfigReader, FunctionInvoker, FunctionTagReader, Invocation,
+};
 
 /// Lambda behind the [`FunctionInvoker`] port (and, in `function_versions`, `FunctionVersions`).
 #[derive(Debug, Clone)]
@@ -40,6 +42,22 @@ impl FunctionInvoker for LambdaAdapter {
             function_error: out.function_error,
             payload: out.payload.map(Blob::into_inner).unwrap_or_default(),
         })
+    }
+}
+
+impl FunctionTagReader for LambdaAdapter {
+    /// `GetFunction`, which takes a name or an ARN, qualified or not, and answers with the
+    /// function's `Tags` (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html>);
+    /// `ListTags` would need the full ARN, which an AppSpec need not give.
+    async fn function_tags(&self, function: &str) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        let out = self
+            .client
+            .get_function()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| aws_error(format!("GetFunction {function}"), &e))?;
+        Ok(out.tags.unwrap_or_default().into_iter().collect())
     }
 }
 
@@ -116,6 +134,26 @@ mod tests {
     use super::*;
     use aws_sdk_lambda::operation::invoke::InvokeOutput;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    #[tokio::test]
+    async fn reads_a_functions_tags_by_name() {
+        use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+        let rule = mock!(Client::get_function)
+            .match_requests(|r| r.function_name() == Some("orders-api:live") && r.qualifier().is_none())
+            .then_output(|| {
+                GetFunctionOutput::builder()
+                    .tags("shiftguard:guarded", "true")
+                    .tags("team", "orders")
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_lambda, [&rule]);
+        let tags = LambdaAdapter::new(client)
+            .function_tags("orders-api:live")
+            .await
+            .unwrap();
+        assert_eq!(tags.get("shiftguard:guarded").map(String::as_str), Some("true"));
+        assert_eq!(tags.len(), 2);
+    }
 
     #[tokio::test]
     async fn reads_a_versions_timeout() {

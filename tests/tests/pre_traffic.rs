@@ -61,7 +61,11 @@ async fn a_healthy_new_version_is_reported_succeeded() {
     let invocations = LocalAws::shared().invocations(&function).await;
     assert_eq!(invocations.len(), 1);
     assert_eq!(invocations[0]["qualifier"], "2");
-    assert_eq!(invocations[0]["payload"], json!({}));
+    // The default probe's payload carries the marker a service can run its own checks on.
+    assert_eq!(
+        invocations[0]["payload"],
+        json!({"headers": {"user-agent": format!("shiftguard/{} (BeforeAllowTraffic)", env!("CARGO_PKG_VERSION"))}})
+    );
     let record = decision_record(&run);
     assert_eq!(record["deployment_id"], deployment.as_str());
     assert_eq!(record["lifecycle_event"], "BeforeAllowTraffic");
@@ -452,4 +456,38 @@ async fn an_untagged_function_is_refused_naming_the_tag_and_never_invoked() {
     )
     .await;
     assert!(LocalAws::shared().invocations(&function).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_http_probe_says_it_is_shiftguards_in_its_user_agent() {
+    use shiftguard_e2e::http_server::{reply, serve};
+    use std::sync::Arc;
+    // The service answers 200 only to shiftguard's probe, as one running its own dependency
+    // checks for it would.
+    let service = serve(Arc::new(|parts, _| {
+        let agent = parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Box::pin(async move {
+            if agent == format!("shiftguard/{} (BeforeAllowTraffic)", env!("CARGO_PKG_VERSION")) {
+                reply(200, "checked")
+            } else {
+                reply(418, agent)
+            }
+        })
+    }))
+    .await;
+    let aws = Aws::new(LocalAws::shared()).await;
+    let deployment = ecs_deployment(&aws).await;
+    let probes = json!([{"name": "own-checks", "http": {"url": format!("http://{}/health", service.addr)}}]);
+    let run = pre_traffic(&[("SMOKE_TESTS", &probes.to_string())], once(hook_event(&deployment))).await;
+    assert_eq!(
+        statuses(&deployment).await,
+        vec!["Succeeded"],
+        "{}",
+        run.stdout.join("\n")
+    );
 }

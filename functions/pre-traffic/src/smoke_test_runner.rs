@@ -7,9 +7,12 @@ use shiftguard::hook::check::CheckOutcome;
 use shiftguard::hook::runner::OUT_OF_TIME;
 use shiftguard::ports::{FunctionInvoker, HttpRequest, HttpSender};
 use shiftguard::smoke::evaluation::{AttemptResult, ProbeResponse, evaluate, expected_of};
+use shiftguard::smoke::marker::{mark_headers, mark_payload};
 use shiftguard::smoke::probes::{Probe, ProbeAction};
 use shiftguard::target::deployment_target::DeploymentTarget;
 use tokio::time::Instant;
+
+use crate::handler::SPEC;
 
 /// Runs every probe at once; the result has one outcome per probe, in the given order. `target`
 /// is `None` where the deployment's AppSpec could not be read and no probe needs it.
@@ -117,7 +120,8 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
                     return failed("a lambda probe without `lambda.function` needs the deployment's AppSpec".into());
                 }
             };
-            let bytes = serde_json::to_vec(payload).unwrap_or_else(|_| b"{}".to_vec());
+            let payload = mark_payload(payload, SPEC.lifecycle_event);
+            let bytes = serde_json::to_vec(&payload).unwrap_or_else(|_| b"{}".to_vec());
             match invoker.invoke(name, qualifier, bytes).await {
                 Ok(inv) => ProbeResponse::from_lambda(&inv.payload, inv.function_error.as_deref(), started.elapsed()),
                 Err(e) => return failed(e.to_string()),
@@ -132,7 +136,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
             let request = HttpRequest {
                 method: method.clone(),
                 url: url.clone(),
-                headers: headers.clone(),
+                headers: mark_headers(headers, SPEC.lifecycle_event),
                 body: body.clone(),
             };
             match http.send(&request).await {

@@ -1,8 +1,8 @@
-//! The command line: one subcommand a file (`judge`, `plan`), each with its own manual in --help.
+//! The command line: one subcommand a file (`judge`, `plan`, `settings`), each with its own manual in --help.
 
 use clap::{Parser, Subcommand};
 
-use crate::{judge, plan};
+use crate::{judge, plan, settings};
 
 /// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, and plan
 /// what it can see before a deployment starts.
@@ -21,4 +21,5 @@ pub struct Cli {
 pub enum Command {
     Judge(judge::Args),
     Plan(plan::Args),
+    Settings(settings::Args),
 }

@@ -6,5 +6,7 @@ pub const OK: u8 = 0;
 pub const BAD_INPUT: u8 = 1;
 /// A bad option or option value (clap's own code for a usage error, kept for ours).
 pub const USAGE: u8 = 2;
-/// Reading stdin or writing stdout failed.
+/// Reading stdin or a file, or writing stdout, failed.
 pub const IO: u8 = 3;
+/// `settings show`: Parameter Store could not be read (credentials, permissions, region).
+pub const AWS: u8 = 4;

@@ -1,10 +1,11 @@
-//! `shiftguard`: the canary judge of the functions, run on counts from stdin (`judge`), and what
-//! it can see of a deployment before it starts (`plan`).
+//! `shiftguard`: the canary judge of the functions, run on counts from stdin (`judge`), what it
+//! can see of a deployment before it starts (`plan`), and per-application settings (`settings`).
 
 mod cli;
 mod exit;
 mod judge;
 mod plan;
+mod settings;
 
 use std::io::{stderr, stdin, stdout};
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let code = match cli::Cli::parse().command {
         cli::Command::Judge(_) => judge::run(stdin().lock(), &mut stdout().lock(), &mut stderr().lock()),
         cli::Command::Plan(args) => plan::run(&args, &mut stdout().lock(), &mut stderr().lock()),
+        cli::Command::Settings(args) => settings::run(&args, &mut stdout().lock(), &mut stderr().lock()),
     };
     ExitCode::from(code)
 }

@@ -161,3 +161,57 @@ async fn one_post_traffic_process_applies_each_applications_own_thresholds() {
         "deployment_group"
     );
 }
+
+#[tokio::test]
+async fn shiftguard_settings_show_prints_what_the_hooks_would_apply() {
+    let aws = Aws::new(LocalAws::shared()).await;
+    let application = unique("orders");
+    settings_document(&aws, &format!("/shiftguard/{application}/live"), "MAX_ERROR_RATE: 5\n").await;
+    settings_document(
+        &aws,
+        &format!("/shiftguard/{application}"),
+        "{\"MAX_ERROR_RATE\": 2, \"CONFIDENCE\": 0.99}",
+    )
+    .await;
+    let cli = shiftguard_e2e::binaries::binary("shiftguard");
+    let mut command = tokio::process::Command::new(&cli);
+    command
+        .args([
+            "settings",
+            "show",
+            "--application",
+            &application,
+            "--deployment-group",
+            "live",
+        ])
+        .env_clear()
+        .envs(LocalAws::shared().env());
+    let output = command.output().await.expect("shiftguard runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["settings"]["MAX_ERROR_RATE"],
+        json!({"value": 5.0, "from": "deployment_group", "parameter": format!("/shiftguard/{application}/live")})
+    );
+    assert_eq!(report["settings"]["CONFIDENCE"]["from"], "application");
+    assert_eq!(
+        report["settings"]["MIN_INVOCATIONS"],
+        json!({"value": 20, "from": "default"})
+    );
+
+    // A broken document: exit 1 and the functions' message.
+    settings_document(
+        &aws,
+        &format!("/shiftguard/{application}/live"),
+        "MAX_ERROR_RATE: lots\n",
+    )
+    .await;
+    let output = command.output().await.expect("shiftguard runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("MAX_ERROR_RATE"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(set in /shiftguard/{application}/live)")),
+        "{stderr}"
+    );
+}

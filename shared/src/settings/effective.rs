@@ -51,6 +51,39 @@ impl FromEnv for EffectiveSettings {
     }
 }
 
+impl EffectiveSettings {
+    /// Each setting's effective value by its variable, as `shiftguard settings` prints them:
+    /// `SMOKE_TESTS` and `METRIC_CHECKS` as their entries' names (`null`: unset, a Lambda
+    /// deployment gets the default probe), `WINDOW_MINUTES` in minutes, `null` where unset.
+    pub fn values(&self) -> BTreeMap<&'static str, serde_json::Value> {
+        use serde_json::json;
+        let names = |names: Vec<&String>| json!(names);
+        BTreeMap::from([
+            ("DRY_RUN", json!(self.hook.dry_run)),
+            (
+                "SMOKE_TESTS",
+                json!(
+                    self.probes
+                        .as_ref()
+                        .map(|p| p.iter().map(|p| &p.name).collect::<Vec<_>>())
+                ),
+            ),
+            ("MAX_ERROR_RATE", json!(self.gate.max_error_rate_pct)),
+            ("CONFIDENCE", json!(self.gate.confidence)),
+            ("MIN_INVOCATIONS", json!(self.gate.min_invocations)),
+            ("ON_INSUFFICIENT_DATA", json!(self.gate.on_insufficient_data)),
+            ("MAX_P99_MS", json!(self.gate.max_p99_ms)),
+            ("MAX_THROTTLES", json!(self.gate.max_throttles)),
+            ("WINDOW_MINUTES", json!(self.gate.window.map(|w| w.as_secs() / 60))),
+            ("SETTLE_SECONDS", json!(self.settle.as_secs())),
+            (
+                "METRIC_CHECKS",
+                names(self.metric_checks.iter().map(|c| &c.name).collect()),
+            ),
+        ])
+    }
+}
+
 /// What the decision record says of the settings: the documents looked up and where each value
 /// set anywhere came from (a variable not listed has its default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -162,6 +195,19 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.ends_with("(set in the function's environment)"), "{e}");
+    }
+
+    #[test]
+    fn every_variable_a_document_may_set_has_an_effective_value() {
+        let values = EffectiveSettings::from_lookup(&env(&[("WINDOW_MINUTES", "15")]))
+            .unwrap()
+            .values();
+        let keys: Vec<&str> = values.keys().copied().collect();
+        let mut known = crate::config::layers::KNOWN.to_vec();
+        known.sort_unstable();
+        assert_eq!(keys, known);
+        assert_eq!(values["WINDOW_MINUTES"], 15);
+        assert_eq!(values["SMOKE_TESTS"], serde_json::Value::Null);
     }
 
     #[tokio::test]

@@ -16,14 +16,16 @@ use shiftguard::canary::per_minute::{Minutes, minutes_from, queries};
 use shiftguard::canary::plan::{DEFAULT_SEED, PlanRequest, plan};
 use shiftguard::config::env::ConfigError;
 use shiftguard::eventbridge::{Incoming, InvocationError, read_event};
+use shiftguard::hook::runner::Environment;
 use shiftguard::ports::{
     DeploymentHistory, DeploymentReader, DeploymentStopper, FunctionConfigReader, GroupTagReader, MetricReader,
-    StopOutcome, TargetGroupReader,
+    SettingsStore, StopOutcome, TargetGroupReader,
 };
 
 use crate::candidates::{Candidate, Readers, find, screen};
 use crate::config::CanaryJudgeConfig;
 use crate::record::{Decision, Record};
+use crate::settings::{Group, GroupSettings, group_settings};
 
 /// CloudWatch answers at most 500 queries in one `GetMetricData` call
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html>),
@@ -41,7 +43,7 @@ const WARNING_RUNS: usize = 200;
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html>.
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
 
-pub struct Deps<C, D, M, L, G> {
+pub struct Deps<C, D, M, L, G, S> {
     /// Lists and stops deployments, reads groups' tags.
     pub codedeploy: C,
     /// Reads a deployment and its AppSpec.
@@ -51,11 +53,17 @@ pub struct Deps<C, D, M, L, G> {
     pub lambda: L,
     /// Finds an ECS deployment's target groups.
     pub target_groups: G,
+    /// Reads the deployment groups' settings documents.
+    pub store: S,
+    /// The judge's environment, under every group's documents.
+    pub environment: Environment,
+    /// The environment's settings, read at cold start (`METRICS_NAMESPACE` is the environment's
+    /// alone; a bad value fails every tick, naming it).
     pub config: Result<CanaryJudgeConfig, ConfigError>,
 }
 
-pub async fn function_handler<C, D, M, L, G>(
-    deps: &Deps<C, D, M, L, G>,
+pub async fn function_handler<C, D, M, L, G, S>(
+    deps: &Deps<C, D, M, L, G, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic>
 where
@@ -64,6 +72,7 @@ where
     M: MetricReader,
     L: FunctionConfigReader,
     G: TargetGroupReader,
+    S: SettingsStore,
 {
     if let Incoming::Other(what) = read_event::<Value>(event.payload, SCHEDULED_EVENT).map_err(InvocationError::from)? {
         tracing::info!(what, "not a schedule tick; nothing judged");
@@ -74,7 +83,7 @@ where
         error: error.clone(),
     })?;
     let now = SystemTime::now();
-    let records = tick(deps, config, &event.context.invoked_function_arn, now).await?;
+    let records = tick(deps, &event.context.invoked_function_arn, now).await?;
     let now_ms = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -104,9 +113,8 @@ where
 }
 
 /// Every in-flight deployment's record this tick.
-async fn tick<C, D, M, L, G>(
-    deps: &Deps<C, D, M, L, G>,
-    config: &CanaryJudgeConfig,
+async fn tick<C, D, M, L, G, S>(
+    deps: &Deps<C, D, M, L, G, S>,
     function_arn: &str,
     now: SystemTime,
 ) -> Result<Vec<Record>, InvocationError>
@@ -116,6 +124,7 @@ where
     M: MetricReader,
     L: FunctionConfigReader,
     G: TargetGroupReader,
+    S: SettingsStore,
 {
     let incomplete = |what: &str, e| InvocationError::JudgementIncomplete(format!("could not {what}: {e}"));
     let ids = deps
@@ -139,14 +148,45 @@ where
             Some(record) => records.push(record),
         }
     }
+    // Each group's own settings, every group's documents read together.
+    let groups: Vec<Group> = judged
+        .iter()
+        .map(|s| (s.application.clone(), s.deployment_group.clone()))
+        .collect();
+    let settings = match group_settings(&deps.store, &*deps.environment, &groups).await {
+        Ok(settings) => settings,
+        Err(e) => {
+            records.extend(judged.iter().map(|s| {
+                Record::left(&s.deployment_id, Decision::Problem, e.clone())
+                    .in_group(&s.application, &s.deployment_group)
+            }));
+            return Ok(records);
+        }
+    };
+    let settings_of = |application: &str, group: &str| {
+        settings
+            .get(&(application.to_string(), group.to_string()))
+            .cloned()
+            .unwrap_or_else(|| Err("no settings were applied to this deployment group".to_string()))
+    };
+    let mut applicable = Vec::new();
+    for summary in judged {
+        match settings_of(&summary.application, &summary.deployment_group) {
+            Ok(group) => applicable.push((summary, group.settle)),
+            Err(e) => records.push(
+                Record::left(&summary.deployment_id, Decision::Problem, e)
+                    .in_group(&summary.application, &summary.deployment_group),
+            ),
+        }
+    }
     let readers = Readers {
         deployments: &deps.deployments,
         tags: &deps.codedeploy,
         lambda: &deps.lambda,
         target_groups: &deps.target_groups,
     };
-    let found: Vec<Result<Candidate, Record>> = stream::iter(judged)
-        .map(|summary| find(&readers, summary, function_arn, now, config.settle))
+    let found: Vec<Result<Candidate, Record>> = stream::iter(applicable)
+        .map(|(summary, settle)| find(&readers, summary, function_arn, now, settle))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -189,10 +229,14 @@ where
             return Ok(records);
         }
     };
-    let judge = Judge::new(config.judge);
     for (i, c) in candidates.iter().enumerate() {
         let minutes = minutes_from(&prefix(i), &c.minutes, &data.values, &data.timestamps);
-        records.push(judge_one(&deps.codedeploy, &judge, c, &minutes).await);
+        let Ok(group) = settings_of(&c.application, &c.deployment_group) else {
+            continue; // screened out above
+        };
+        let mut record = judge_one(&deps.codedeploy, &group, c, &minutes).await;
+        record.settings = Some(group.record);
+        records.push(record);
     }
     Ok(records)
 }
@@ -204,7 +248,13 @@ fn unjudged(c: &Candidate, decision: Decision, reason: String) -> Record {
 }
 
 /// The looks over one deployment's complete minutes, and the stop when they show a regression.
-async fn judge_one(stopper: &impl DeploymentStopper, judge: &Judge, c: &Candidate, minutes: &[Minute]) -> Record {
+async fn judge_one(
+    stopper: &impl DeploymentStopper,
+    group: &GroupSettings,
+    c: &Candidate,
+    minutes: &[Minute],
+) -> Record {
+    let judge = &Judge::new(group.judge);
     let watch = match judge.watch(minutes) {
         Ok(w) => w,
         Err(e) => {
@@ -226,6 +276,13 @@ async fn judge_one(stopper: &impl DeploymentStopper, judge: &Judge, c: &Candidat
                 watch.evidence.last().map_or(1.0, |e| e.ceiling),
                 watch.ceiling_threshold,
             )],
+        ),
+        Some(stop) if group.dry_run => (
+            Decision::DryRun,
+            vec![
+                stop.reason.clone(),
+                "not stopped: DRY_RUN is set for this deployment group".into(),
+            ],
         ),
         Some(stop) => match stopper.stop_with_rollback(&c.deployment_id).await {
             Ok(StopOutcome::Stopped) => (
@@ -290,7 +347,7 @@ mod tests {
     use lambda_runtime::Context;
     use shiftguard::config::env::FromEnv;
     use shiftguard::deployment::{ComputePlatform, Creator, DeploymentStatus};
-    use shiftguard::fakes::env;
+    use shiftguard::fakes::{StoredDocuments, env};
     use shiftguard::gate::metric_checks::TargetGroups;
     use shiftguard::gate::metric_query::{MetricQuery, MetricWindow};
     use shiftguard::ports::{
@@ -478,7 +535,8 @@ mod tests {
     }
 
     /// The world in all three roles (leaked: a test's world lives as long as the test process).
-    type WorldDeps = Deps<&'static World, &'static World, &'static World, &'static World, &'static World>;
+    type WorldDeps =
+        Deps<&'static World, &'static World, &'static World, &'static World, &'static World, StoredDocuments>;
 
     fn deps(world: World, settings: &[(&str, &str)]) -> WorldDeps {
         let world: &'static World = Box::leak(Box::new(world));
@@ -488,6 +546,8 @@ mod tests {
             metrics: world,
             lambda: world,
             target_groups: world,
+            store: StoredDocuments::new(&[]),
+            environment: Box::new(env(settings)),
             config: CanaryJudgeConfig::from_lookup(&env(settings)),
         }
     }
@@ -495,11 +555,45 @@ mod tests {
     /// One tick `minutes_later` minutes (and 5 s) after t0, every minute complete once it ended.
     async fn run(world: World, minutes_later: u64) -> (Vec<Record>, &'static World) {
         let d = deps(world, &[("SETTLE_SECONDS", "0")]);
-        let config = d.config.clone().unwrap();
         let now = t0() + Duration::from_secs(60 * minutes_later + 5);
-        let mut records = tick(&d, &config, JUDGE_ARN, now).await.unwrap();
+        let mut records = tick(&d, JUDGE_ARN, now).await.unwrap();
         records.sort_by(|a, b| a.deployment_id.cmp(&b.deployment_id));
         (records, d.metrics)
+    }
+
+    #[tokio::test]
+    async fn each_group_is_judged_with_its_own_documents_and_a_dry_run_is_not_stopped() {
+        // Three groups with the same bad canary: one in a dry run, one whose document is broken.
+        let world = World::default()
+            .lambda("d-bad", "bad", canary(4, 8))
+            .lambda("d-trial", "trial", canary(4, 8))
+            .lambda("d-typo", "typo", canary(4, 8));
+        let mut d = deps(world, &[("SETTLE_SECONDS", "0")]);
+        d.store = StoredDocuments::new(&[
+            ("/shiftguard/orders/trial", "DRY_RUN: true"),
+            ("/shiftguard/orders/typo", "CONFIDENSE: 0.99"),
+        ]);
+        let now = t0() + Duration::from_secs(60 * 4 + 5);
+        let mut records = tick(&d, JUDGE_ARN, now).await.unwrap();
+        records.sort_by(|a, b| a.deployment_id.cmp(&b.deployment_id));
+        let decisions: Vec<_> = records.iter().map(|r| (r.deployment_id.as_str(), r.decision)).collect();
+        assert_eq!(
+            decisions,
+            [
+                ("d-bad", Decision::Stopped),
+                ("d-trial", Decision::DryRun),
+                ("d-typo", Decision::Problem)
+            ]
+        );
+        assert_eq!(*d.metrics.stops.lock().unwrap(), ["d-bad"]);
+        assert!(
+            records[2].reasons[0].contains("sets CONFIDENSE"),
+            "{:?}",
+            records[2].reasons
+        );
+        assert_eq!(d.store.calls(), 1, "every group's documents in one read");
+        let trial = serde_json::to_value(&records[1]).unwrap();
+        assert_eq!(trial["settings"]["sources"]["DRY_RUN"]["from"], "deployment_group");
     }
 
     /// Minutes of 1800 old calls at 1 % and 200 new ones at `new_pct`.

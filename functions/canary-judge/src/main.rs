@@ -6,11 +6,12 @@ mod candidates;
 mod config;
 mod handler;
 mod record;
+mod settings;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::adapters::{
-    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, LambdaAdapter, cloudwatch_client,
-    codedeploy_client, elb_client, lambda_client, load_sdk_config, s3_client,
+    CloudWatchAdapter, CodeDeployAdapter, DeploymentLookup, EcsTargetGroups, LambdaAdapter, SsmAdapter,
+    cloudwatch_client, codedeploy_client, elb_client, lambda_client, load_sdk_config, s3_client, ssm_client,
 };
 use shiftguard::config::env::FromEnv;
 
@@ -26,6 +27,8 @@ async fn main() -> Result<(), Error> {
         target_groups: EcsTargetGroups::new(codedeploy, elb_client(&sdk)),
         metrics: CloudWatchAdapter::new(cloudwatch_client(&sdk)),
         lambda: LambdaAdapter::new(lambda_client(&sdk)),
+        store: SsmAdapter::new(ssm_client(&sdk)),
+        environment: Box::new(|name| std::env::var(name).ok()),
         config,
     };
     run(service_fn(|event| handler::function_handler(&deps, event))).await

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use shiftguard::canary::judge::{Evidence, Watch};
 use shiftguard::canary::per_minute::AliasVersions;
 use shiftguard::delivery::emf::{EmfMetric, emf_document};
+use shiftguard::settings::effective::SettingsRecord;
 
 /// What the judge did with one deployment this tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,6 +22,8 @@ pub enum Decision {
     AlreadyCompleted,
     /// Evidence of a regression, and the stop failed: the next tick tries again.
     StopFailed,
+    /// Evidence of a regression, not stopped: the group's `DRY_RUN` is set.
+    DryRun,
     /// No evidence of a regression yet.
     Watching,
     /// Judged from its first complete minute on.
@@ -90,6 +93,9 @@ pub struct Record {
     pub ceiling_threshold: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The group's settings documents and where each setting came from (judged deployments).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsRecord>,
 }
 
 impl Record {
@@ -107,6 +113,7 @@ impl Record {
             relative_threshold: None,
             ceiling_threshold: None,
             warnings: Vec::new(),
+            settings: None,
         }
     }
 

@@ -23,9 +23,30 @@ use crate::local_aws::LocalAws;
 use crate::runtime_api::Invoke;
 use crate::scenario::{
     Aws, FUNCTION_ROLE, alarm_event, application, deployment_in, hook_event, lambda_appspec, minute_start,
-    put_version_traffic_at, scheduled_event,
+    put_version_traffic_at, scheduled_event, settings_document,
 };
 use crate::traffic_shift::{steps, to_new_version};
+use shiftguard::config::layers::KNOWN;
+
+/// The demo application's settings document: the rehearsal's minutes are complete as soon as they
+/// end, its smoke test unless you give one, then the settings you passed that a document may hold.
+fn settings_of(app: &str, given: &[(String, String)]) -> (String, String) {
+    let mut document = serde_json::Map::new();
+    document.insert("SETTLE_SECONDS".into(), Value::from(0));
+    document.insert(
+        "SMOKE_TESTS".into(),
+        serde_json::from_str(DEFAULT_SMOKE_TESTS).expect("the default smoke test is JSON"),
+    );
+    for (k, v) in given.iter().filter(|(k, _)| KNOWN.contains(&k.as_str())) {
+        // Arrays (SMOKE_TESTS, METRIC_CHECKS) as JSON, the rest as the text given.
+        let value = serde_json::from_str::<Value>(v)
+            .ok()
+            .filter(Value::is_array)
+            .unwrap_or_else(|| Value::from(v.as_str()));
+        document.insert(k.clone(), value);
+    }
+    (format!("/shiftguard/{app}"), Value::Object(document).to_string())
+}
 
 /// The smoke test the rehearsal runs when you give none: the new version's /health.
 pub const DEFAULT_SMOKE_TESTS: &str =
@@ -41,7 +62,9 @@ pub struct Options {
     pub requests_per_minute: usize,
     /// The alarm's threshold on the new version's error rate, percent.
     pub alarm_threshold_pct: f64,
-    /// Passed to the hooks: SMOKE_TESTS, thresholds, DRY_RUN…
+    /// For the hooks: SMOKE_TESTS, thresholds, DRY_RUN… Those a settings document may hold go
+    /// into the demo application's document (`/shiftguard/<application>`), the rest into the
+    /// hooks' environment.
     pub hook_env: Vec<(String, String)>,
 }
 
@@ -159,6 +182,11 @@ impl<'a> Rehearsal<'a> {
         log(&format!(
             "  {function} v{v1} serves all traffic through alias live; CodeDeploy application {app}"
         ));
+        let (name, document) = settings_of(&app, &opts.hook_env);
+        settings_document(&aws, &name, &document).await;
+        log(&format!(
+            "  the application's settings, in Parameter Store at {name}: {document}"
+        ));
         Rehearsal {
             local,
             aws,
@@ -207,19 +235,18 @@ impl<'a> Rehearsal<'a> {
             .expect("UpdateAlias");
     }
 
-    /// The environment of a function run: the rehearsal's minutes are complete as soon as they end,
-    /// then what the user passed.
+    /// The environment of a function run: what the user passed that no settings document may hold.
     fn env(&self) -> Vec<(&str, &str)> {
-        let mut env = vec![("SETTLE_SECONDS", "0")];
-        env.extend(self.opts.hook_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        env
+        self.opts
+            .hook_env
+            .iter()
+            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     async fn run_hook(&self, name: &str, deployment_id: &str) -> (String, Vec<String>) {
-        let mut env = self.env();
-        if name == "pre-traffic" && !env.iter().any(|(k, _)| *k == "SMOKE_TESTS") {
-            env.push(("SMOKE_TESTS", DEFAULT_SMOKE_TESTS));
-        }
+        let env = self.env();
         let event = Invoke::once(hook_event(deployment_id), Duration::from_secs(60));
         let run = self.local.run(name, &env, event).await;
         let record = run

@@ -3,7 +3,8 @@
 //!
 //! Options: `--speed N` (default 60: a minute passes in a second), `--type CONFIG` (default
 //! Canary10Percent5Minutes), `--requests N` a minute. Your own `SMOKE_TESTS`, thresholds
-//! (`MAX_ERROR_RATE`, `MIN_INVOCATIONS`, …) and `DRY_RUN` are passed to the hooks.
+//! (`MAX_ERROR_RATE`, `MIN_INVOCATIONS`, …) and `DRY_RUN` go into the demo application's settings
+//! document in Parameter Store, which the hooks read; `REPORT_RESERVE_MS` into their environment.
 
 use std::process::ExitCode;
 

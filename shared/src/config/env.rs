@@ -41,8 +41,10 @@ impl ConfigError {
     }
 }
 
-/// How every function reads its configuration: once, at cold start, from its environment. A bad
-/// value does not stop the function: each invocation then fails, naming it.
+/// How every function reads its configuration: from its environment at cold start, or, for the
+/// hooks and the canary judge, per invocation from a deployment group's settings documents over
+/// it (`crate::settings`). A bad value does not stop the function: each invocation then fails,
+/// naming it.
 pub trait FromEnv: Sized {
     /// Parses from `get`, a lookup tests give a map and `from_env` the process environment.
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
@@ -71,12 +73,6 @@ impl Default for HookSettings {
 }
 
 impl HookSettings {
-    /// The settings from the environment; where one is bad, the defaults (the configuration
-    /// error that names it fails every invocation instead).
-    pub fn from_env_or_default() -> Self {
-        Self::from_lookup(&|k| std::env::var(k).ok()).unwrap_or_default()
-    }
-
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(HookSettings {
             report_reserve: Duration::from_millis(

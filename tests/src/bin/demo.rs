@@ -8,23 +8,14 @@
 
 use std::process::ExitCode;
 
+use shiftguard::config::layers::KNOWN;
 use shiftguard_e2e::local_aws::LocalAws;
 use shiftguard_e2e::rehearsal::{Options, Rehearsal, Release, summary_table};
 
-const PASSED_TO_HOOKS: [&str; 12] = [
-    "SMOKE_TESTS",
-    "REPORT_RESERVE_MS",
-    "DRY_RUN",
-    "MAX_ERROR_RATE",
-    "CONFIDENCE",
-    "MIN_INVOCATIONS",
-    "ON_INSUFFICIENT_DATA",
-    "SETTLE_SECONDS",
-    "MAX_P99_MS",
-    "MAX_THROTTLES",
-    "WINDOW_MINUTES",
-    "METRIC_CHECKS",
-];
+/// What a settings document may hold, and the hooks' own reserve (into their environment).
+fn passed_to_hooks() -> impl Iterator<Item = &'static str> {
+    KNOWN.into_iter().chain(["REPORT_RESERVE_MS"])
+}
 
 fn options() -> Result<Options, String> {
     let mut opts = Options::default();
@@ -47,8 +38,7 @@ fn options() -> Result<Options, String> {
         }
     }
     shiftguard_e2e::traffic_shift::steps(&opts.deployment_type)?;
-    opts.hook_env = PASSED_TO_HOOKS
-        .iter()
+    opts.hook_env = passed_to_hooks()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
         .collect();
     Ok(opts)

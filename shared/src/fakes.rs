@@ -439,3 +439,58 @@ impl crate::ports::FunctionVersions for InMemoryFunction {
         }
     }
 }
+
+/// Sums written per metric (namespace, name and the whole dimension set) and time, answered as
+/// CloudWatch answers `Sum` queries: one value per period that had a datapoint, stamped with the
+/// period's start. Any other statistic has no datapoints here. Records every window asked for.
+#[derive(Debug, Default)]
+pub struct RecordedMetrics {
+    pub datapoints: Vec<(crate::gate::metric_query::MetricRef, SystemTime, f64)>,
+    pub windows: Mutex<Vec<crate::gate::metric_query::MetricWindow>>,
+}
+
+impl RecordedMetrics {
+    /// Adds `value` of `namespace`/`metric` under `dimensions` at `at`.
+    pub fn put(&mut self, namespace: &str, metric: &str, dimensions: &[(&str, &str)], at: SystemTime, value: f64) {
+        let metric = crate::gate::metric_query::MetricRef {
+            namespace: namespace.into(),
+            metric: metric.into(),
+            dimensions: dimensions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            stat: "Sum".into(),
+        };
+        self.datapoints.push((metric, at, value));
+    }
+}
+
+impl crate::ports::MetricReader for RecordedMetrics {
+    async fn metric_data(
+        &self,
+        queries: &[crate::gate::metric_query::MetricQuery],
+        window: crate::gate::metric_query::MetricWindow,
+    ) -> Result<crate::ports::MetricData, crate::ports::MetricReadError> {
+        self.windows.lock().unwrap().push(window);
+        let mut data = crate::ports::MetricData {
+            requests: 1,
+            ..Default::default()
+        };
+        for q in queries.iter().filter(|q| q.metric.stat == "Sum") {
+            let period = Duration::from_secs(q.period_s.unwrap_or(window.period_s) as u64);
+            let mut sums = std::collections::BTreeMap::<SystemTime, f64>::new();
+            for (m, at, v) in &self.datapoints {
+                let same = m.namespace == q.metric.namespace
+                    && m.metric == q.metric.metric
+                    && m.dimensions == q.metric.dimensions;
+                if same && *at >= window.start && *at < window.end {
+                    let offset = at.duration_since(window.start).unwrap_or_default().as_secs();
+                    let start = window.start + Duration::from_secs(offset - offset % period.as_secs());
+                    *sums.entry(start).or_insert(0.0) += v;
+                }
+            }
+            if !sums.is_empty() {
+                data.timestamps.insert(q.id.clone(), sums.keys().copied().collect());
+                data.values.insert(q.id.clone(), sums.values().copied().collect());
+            }
+        }
+        Ok(data)
+    }
+}

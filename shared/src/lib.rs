@@ -4,7 +4,8 @@
 //! The pure core knows nothing of AWS: [`hook`], [`target`], [`smoke`], [`gate`], [`canary`], [`rollback`],
 //! [`delivery`], [`pruning`], [`config`], [`settings`] (an application's settings documents over the
 //! environment), [`deployment`] (AWS's deployment enums as plain types), and
-//! [`eventbridge`] (what the two EventBridge functions share).
+//! [`eventbridge`] (what the two EventBridge functions share), and [`replay`] (what shiftguard
+//! would have decided on past deployments; its `history` reads through the ports).
 //! [`ports`] names the capabilities the functions need from outside; [`adapters`] implements
 //! them; [`fakes`] are in-memory ports and test helpers, for the functions' tests and any
 //! folder's own.
@@ -21,6 +22,7 @@ pub mod gate;
 pub mod hook;
 pub mod ports;
 pub mod pruning;
+pub mod replay;
 pub mod rollback;
 pub mod settings;
 pub mod smoke;

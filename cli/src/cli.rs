@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{judge, plan, settings};
+use crate::{judge, plan, replay, settings};
 
 /// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, and plan
 /// what it can see before a deployment starts.
@@ -22,4 +22,5 @@ pub enum Command {
     Judge(judge::Args),
     Plan(plan::Args),
     Settings(settings::Args),
+    Replay(replay::Args),
 }

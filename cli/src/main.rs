@@ -5,6 +5,7 @@ mod cli;
 mod exit;
 mod judge;
 mod plan;
+mod replay;
 mod settings;
 
 use std::io::{stderr, stdin, stdout};
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Judge(_) => judge::run(stdin().lock(), &mut stdout().lock(), &mut stderr().lock()),
         cli::Command::Plan(args) => plan::run(&args, &mut stdout().lock(), &mut stderr().lock()),
         cli::Command::Settings(args) => settings::run(&args, &mut stdout().lock(), &mut stderr().lock()),
+        cli::Command::Replay(args) => replay::run(&args, &mut stdout().lock(), &mut stderr().lock()),
     };
     ExitCode::from(code)
 }

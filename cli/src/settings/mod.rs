@@ -97,9 +97,10 @@ pub fn run(args: &Args, out: &mut impl Write, err: &mut impl Write) -> u8 {
     }
 }
 
-type Outcome = Result<Applied<EffectiveSettings>, (u8, String)>;
+pub(crate) type Outcome = Result<Applied<EffectiveSettings>, (u8, String)>;
 
-fn check(file: &std::path::Path) -> Outcome {
+/// A settings document from a file, over the defaults (also `shiftguard replay --settings`).
+pub(crate) fn check(file: &std::path::Path) -> Outcome {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| (exit::IO, format!("reading {name}: {e}")))?;
     let values = parse_document(&name, &text).map_err(|e| (exit::BAD_INPUT, e.to_string()))?;

@@ -121,6 +121,7 @@ pub fn render(replayed: &[Replayed]) -> String {
         if !r.checks.is_empty() {
             let failed: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.name.as_str()).collect();
             let verdict = match failed.is_empty() {
+                true if r.checks.len() == 1 => "passed (1 check)".to_string(),
                 true => format!("passed ({} checks)", r.checks.len()),
                 false => format!("failed: {}", failed.join(", ")),
             };

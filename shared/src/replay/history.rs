@@ -601,6 +601,64 @@ mod tests {
         assert_eq!((windows[0].start, windows[0].end), (t(620), t(1320)));
     }
 
+    struct BlueGreen;
+
+    impl TargetGroupReader for BlueGreen {
+        async fn target_groups(&self, _: &str) -> Result<TargetGroups, TargetGroupError> {
+            Ok(TargetGroups {
+                replacement: "targetgroup/green/1".into(),
+                original: Some("targetgroup/blue/2".into()),
+                load_balancer: Some("app/web/3".into()),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_ecs_release_is_watched_on_its_target_groups_and_post_traffic_needs_metric_checks() {
+        let mut ecs = completed("d-ecs", DeploymentStatus::Succeeded);
+        ecs.compute_platform = ComputePlatform::Ecs;
+        let world = World::new(vec![ecs]);
+        let deployments = DeploymentsById::default().with(
+            "d-ecs",
+            ComputePlatform::Ecs,
+            DeploymentStatus::Succeeded,
+            crate::fakes::ecs_appspec(),
+        );
+        let mut metrics = RecordedMetrics::default();
+        for minute in 10..22 {
+            for (group, requests, errors) in [("targetgroup/green/1", 100.0, 30.0), ("targetgroup/blue/2", 900.0, 9.0)]
+            {
+                let dims = [("LoadBalancer", "app/web/3"), ("TargetGroup", group)];
+                let at = t(minute * 60 + 10);
+                metrics.put("AWS/ApplicationELB", "RequestCount", &dims, at, requests);
+                metrics.put("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", &dims, at, errors);
+            }
+        }
+        let readers = Readers {
+            history: &world.history,
+            deployments: &deployments,
+            metrics: &metrics,
+            target_groups: &BlueGreen,
+            store: &world.store,
+        };
+        let out = replay_ids(&readers, &["d-ecs".to_string()], &SettingsSource::Documents, t(NOW))
+            .await
+            .unwrap();
+        assert!(
+            matches!(out[0].shiftguard, Would::Stop { minute: 1, .. }),
+            "{:?}",
+            out[0].shiftguard
+        );
+        assert_eq!((out[0].minutes[0].new_errors, out[0].minutes[0].old_calls), (30, 900));
+        // Post-traffic refuses an ECS deployment without METRIC_CHECKS, and says so.
+        assert!(!out[0].checks[0].passed);
+        assert!(
+            out[0].checks[0].reasons[0].contains("set METRIC_CHECKS"),
+            "{:?}",
+            out[0].checks
+        );
+    }
+
     #[tokio::test]
     async fn the_last_n_are_the_newest_releases() {
         let group = GroupRef {

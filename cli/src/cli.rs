@@ -1,11 +1,11 @@
-//! The command line: one subcommand a file (`judge`, `plan`, `settings`), each with its own manual in --help.
+//! The command line: one subcommand a file (`judge`, `plan`, `settings`, `replay`), each with its own manual in --help.
 
 use clap::{Parser, Subcommand};
 
 use crate::{judge, plan, replay, settings};
 
-/// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, and plan
-/// what it can see before a deployment starts.
+/// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, plan
+/// what it can see before a deployment starts, and replay past deployments.
 #[derive(Debug, Parser)]
 #[command(name = "shiftguard", version, propagate_version = true)]
 #[command(

@@ -1,5 +1,6 @@
 //! `shiftguard`: the canary judge of the functions, run on counts from stdin (`judge`), what it
-//! can see of a deployment before it starts (`plan`), and per-application settings (`settings`).
+//! can see of a deployment before it starts (`plan`), what it would have decided on past
+//! deployments (`replay`), and per-application settings (`settings`).
 
 mod cli;
 mod exit;

@@ -6,14 +6,13 @@ use shiftguard::hook::runner::{CheckContext, Evaluation, HookDeps, HookOutcome, 
 use shiftguard::ports::{
     DeploymentInfo, DeploymentReader, FunctionInvoker, FunctionTagReader, HookStatusReporter, HttpSender, SettingsStore,
 };
-use shiftguard::smoke::probes::default_lambda_probe;
-use shiftguard::smoke::probes::{Probe, ProbeAction};
+use shiftguard::smoke::probes::{Probe, ProbeAction, default_lambda_probe};
+use shiftguard::smoke::runner::run_smoke_tests;
 use shiftguard::target::deployment_target::DeploymentTarget;
 use shiftguard::target::guard::check_guarded;
 use shiftguard::target::resolution::target_of;
 
 use crate::config::PreTrafficConfig;
-use crate::smoke_test_runner::run_smoke_tests;
 
 pub const SPEC: HookSpec = HookSpec {
     hook: "pre-traffic",
@@ -83,7 +82,15 @@ where
     if let Err(e) = check_functions_guarded(&deps.invoker, target.as_ref(), &probes).await {
         return ctx.progress.failed(e);
     }
-    let checks = run_smoke_tests(&deps.invoker, &deps.http, target.as_ref(), &probes, ctx.budget_end).await;
+    let checks = run_smoke_tests(
+        &deps.invoker,
+        &deps.http,
+        target.as_ref(),
+        &probes,
+        ctx.budget_end,
+        SPEC.lifecycle_event,
+    )
+    .await;
     Evaluation {
         target,
         deployment: Some(deployment),

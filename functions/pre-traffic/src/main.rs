@@ -2,7 +2,6 @@
 
 mod config;
 mod handler;
-mod smoke_test_runner;
 
 use lambda_runtime::{Error, run, service_fn};
 use shiftguard::adapters::http_probe::ReqwestSender;

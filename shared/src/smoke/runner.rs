@@ -1,29 +1,36 @@
-//! Runs the smoke probes against the new version: concurrently, each attempt bounded by its
-//! `timeout_ms` and by the hook's budget, retried until it passes or runs out of attempts.
+//! Runs the smoke probes: concurrently, each attempt bounded by its `timeout_ms` and by the
+//! overall budget, retried until it passes or runs out of attempts. pre-traffic runs them
+//! against the new version (BeforeAllowTraffic), `shiftguard validate` on an instance
+//! (ValidateService); each probe carries the marker of its lifecycle event.
 
+use crate::hook::check::CheckOutcome;
+use crate::hook::runner::OUT_OF_TIME;
+use crate::ports::{FunctionInvoker, HttpRequest, HttpSender};
+use crate::smoke::evaluation::{AttemptResult, ProbeResponse, evaluate, expected_of};
+use crate::smoke::marker::{mark_headers, mark_payload};
+use crate::smoke::probes::{Probe, ProbeAction};
+use crate::target::deployment_target::DeploymentTarget;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use shiftguard::hook::check::CheckOutcome;
-use shiftguard::hook::runner::OUT_OF_TIME;
-use shiftguard::ports::{FunctionInvoker, HttpRequest, HttpSender};
-use shiftguard::smoke::evaluation::{AttemptResult, ProbeResponse, evaluate, expected_of};
-use shiftguard::smoke::marker::{mark_headers, mark_payload};
-use shiftguard::smoke::probes::{Probe, ProbeAction};
-use shiftguard::target::deployment_target::DeploymentTarget;
 use tokio::time::Instant;
 
-use crate::handler::SPEC;
-
 /// Runs every probe at once; the result has one outcome per probe, in the given order. `target`
-/// is `None` where the deployment's AppSpec could not be read and no probe needs it.
+/// is `None` where there is no deployment target (no AppSpec read, or an instance) and no probe
+/// needs it; `lifecycle_event` names the hook in each probe's marker.
 pub async fn run_smoke_tests<I: FunctionInvoker, H: HttpSender>(
     invoker: &I,
     http: &H,
     target: Option<&DeploymentTarget>,
     probes: &[Probe],
     budget_end: Instant,
+    lifecycle_event: &str,
 ) -> Vec<CheckOutcome> {
-    join_all(probes.iter().map(|p| run_probe(invoker, http, target, p, budget_end))).await
+    join_all(
+        probes
+            .iter()
+            .map(|p| run_probe(invoker, http, target, p, budget_end, lifecycle_event)),
+    )
+    .await
 }
 
 async fn run_probe<I: FunctionInvoker, H: HttpSender>(
@@ -32,6 +39,7 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
     target: Option<&DeploymentTarget>,
     probe: &Probe,
     budget_end: Instant,
+    lifecycle_event: &str,
 ) -> CheckOutcome {
     let outcome = |passed: bool, mut measured: Value, attempts: u32, reasons: Vec<String>| {
         if let Value::Object(m) = &mut measured {
@@ -63,7 +71,9 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
         }
         made = attempt;
         let attempt_end = (now + probe.timeout).min(budget_end);
-        last = match tokio::time::timeout_at(attempt_end, attempt_once(invoker, http, target, probe)).await {
+        last = match tokio::time::timeout_at(attempt_end, attempt_once(invoker, http, target, probe, lifecycle_event))
+            .await
+        {
             Ok(result) => result,
             Err(_) => {
                 let waited = now.elapsed().as_millis();
@@ -98,6 +108,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
     http: &H,
     target: Option<&DeploymentTarget>,
     probe: &Probe,
+    lifecycle_event: &str,
 ) -> AttemptResult {
     let failed = |reason: String| AttemptResult {
         passed: false,
@@ -120,7 +131,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
                     return failed("a lambda probe without `lambda.function` needs the deployment's AppSpec".into());
                 }
             };
-            let payload = mark_payload(payload, SPEC.lifecycle_event);
+            let payload = mark_payload(payload, lifecycle_event);
             let bytes = serde_json::to_vec(&payload).unwrap_or_else(|_| b"{}".to_vec());
             match invoker.invoke(name, qualifier, bytes).await {
                 Ok(inv) => ProbeResponse::from_lambda(&inv.payload, inv.function_error.as_deref(), started.elapsed()),
@@ -136,7 +147,7 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
             let request = HttpRequest {
                 method: method.clone(),
                 url: url.clone(),
-                headers: mark_headers(headers, SPEC.lifecycle_event),
+                headers: mark_headers(headers, lifecycle_event),
                 body: body.clone(),
             };
             match http.send(&request).await {
@@ -157,9 +168,9 @@ async fn attempt_once<I: FunctionInvoker, H: HttpSender>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shiftguard::ports::{AwsError, HttpReply, Invocation};
-    use shiftguard::smoke::probes::parse_smoke_tests;
-    use shiftguard::target::deployment_target::LambdaTarget;
+    use crate::ports::{AwsError, HttpReply, Invocation};
+    use crate::smoke::probes::parse_smoke_tests;
+    use crate::target::deployment_target::LambdaTarget;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -215,14 +226,16 @@ mod tests {
         parse_smoke_tests(json).unwrap()
     }
 
+    const EVENT: &str = "BeforeAllowTraffic";
+
     fn far() -> Instant {
         Instant::now() + Duration::from_secs(60)
     }
 
     /// The default probe (the new version, an empty payload, 2xx) through `inv`.
     async fn default_probe_through(inv: &ScriptedInvoker) -> Vec<CheckOutcome> {
-        let probes = [shiftguard::smoke::probes::default_lambda_probe()];
-        run_smoke_tests(inv, &FixedHttp(200, ""), Some(&target()), &probes, far()).await
+        let probes = [crate::smoke::probes::default_lambda_probe()];
+        run_smoke_tests(inv, &FixedHttp(200, ""), Some(&target()), &probes, far(), EVENT).await
     }
 
     #[tokio::test]
@@ -245,6 +258,7 @@ mod tests {
             Some(&target()),
             &probes(r#"[{"name":"it","lambda":{"function":"itest-runner"}}]"#),
             far(),
+            EVENT,
         )
         .await;
         assert_eq!(inv.calls.lock().unwrap()[0], ("itest-runner".to_string(), None));
@@ -257,7 +271,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"warm","lambda":{},"attempts":3,"interval_ms":1000}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far(), EVENT).await;
         assert!(out[0].passed);
         assert_eq!(out[0].measured["attempts"], 3);
     }
@@ -269,7 +283,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"warm","lambda":{},"attempts":2,"interval_ms":10}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far(), EVENT).await;
         assert!(!out[0].passed);
         assert_eq!(
             out[0].reasons,
@@ -284,7 +298,7 @@ mod tests {
             ..Default::default()
         };
         let p = probes(r#"[{"name":"slow","lambda":{},"timeout_ms":2000}]"#);
-        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far()).await;
+        let out = run_smoke_tests(&inv, &FixedHttp(200, ""), Some(&target()), &p, far(), EVENT).await;
         assert_eq!(out[0].reasons, vec!["no answer within timeout_ms (2000 ms)"]);
     }
 
@@ -302,6 +316,7 @@ mod tests {
             Some(&target()),
             &p,
             Instant::now() + Duration::from_secs(5),
+            EVENT,
         )
         .await;
         assert!(out[0].reasons[0].starts_with(OUT_OF_TIME), "{:?}", out[0].reasons);
@@ -317,6 +332,7 @@ mod tests {
             Some(&target()),
             &p,
             far(),
+            EVENT,
         )
         .await;
         assert!(up[0].passed);
@@ -326,6 +342,7 @@ mod tests {
             Some(&target()),
             &p,
             far(),
+            EVENT,
         )
         .await;
         assert_eq!(

@@ -1,11 +1,11 @@
-//! The command line: one subcommand a file (`judge`, `plan`, `settings`, `replay`), each with its own manual in --help.
+//! The command line: one subcommand a file (`judge`, `plan`, `settings`, `replay`, `validate`), each with its own manual in --help.
 
 use clap::{Parser, Subcommand};
 
-use crate::{judge, plan, replay, settings};
+use crate::{judge, plan, replay, settings, validate};
 
 /// shiftguard: judge a canary deployment's per-minute counts as the canary judge does, plan
-/// what it can see before a deployment starts, and replay past deployments.
+/// what it can see before a deployment starts, replay past deployments, and validate an instance.
 #[derive(Debug, Parser)]
 #[command(name = "shiftguard", version, propagate_version = true)]
 #[command(
@@ -23,4 +23,5 @@ pub enum Command {
     Plan(plan::Args),
     Settings(settings::Args),
     Replay(replay::Args),
+    Validate(validate::Args),
 }

@@ -10,3 +10,5 @@ pub const USAGE: u8 = 2;
 pub const IO: u8 = 3;
 /// `settings show`: Parameter Store could not be read (credentials, permissions, region).
 pub const AWS: u8 = 4;
+/// `validate`: a probe failed, or the deadline ran out before it passed.
+pub const FAILED: u8 = 5;

@@ -1,6 +1,7 @@
 //! `shiftguard`: the canary judge of the functions, run on counts from stdin (`judge`), what it
 //! can see of a deployment before it starts (`plan`), what it would have decided on past
-//! deployments (`replay`), and per-application settings (`settings`).
+//! deployments (`replay`), per-application settings (`settings`), and smoke probes on an instance
+//! (`validate`).
 
 mod cli;
 mod exit;
@@ -8,6 +9,7 @@ mod judge;
 mod plan;
 mod replay;
 mod settings;
+mod validate;
 
 use std::io::{stderr, stdin, stdout};
 use std::process::ExitCode;
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
         cli::Command::Plan(args) => plan::run(&args, &mut stdout().lock(), &mut stderr().lock()),
         cli::Command::Settings(args) => settings::run(&args, &mut stdout().lock(), &mut stderr().lock()),
         cli::Command::Replay(args) => replay::run(&args, &mut stdout().lock(), &mut stderr().lock()),
+        cli::Command::Validate(args) => validate::run(&args, &mut stdout().lock(), &mut stderr().lock()),
     };
     ExitCode::from(code)
 }

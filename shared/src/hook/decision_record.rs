@@ -14,9 +14,13 @@ pub const RECORD_KIND: &str = "shiftguard.decision";
 pub struct DecisionRecord {
     pub record: &'static str,
     pub hook: &'static str,
-    pub lifecycle_event: &'static str,
-    pub deployment_id: String,
-    pub hook_execution_id: String,
+    pub lifecycle_event: String,
+    /// Absent only where no deployment is known (`shiftguard validate` run by hand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// The Lambda hooks' `LifecycleEventHookExecutionId`; absent for an instance's script.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook_execution_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -348,9 +348,9 @@ where
     DecisionRecord {
         record: RECORD_KIND,
         hook: spec.hook,
-        lifecycle_event: spec.lifecycle_event,
-        deployment_id: deployment_id.clone(),
-        hook_execution_id: event.lifecycle_event_hook_execution_id.clone(),
+        lifecycle_event: spec.lifecycle_event.to_string(),
+        deployment_id: Some(deployment_id.clone()),
+        hook_execution_id: Some(event.lifecycle_event_hook_execution_id.clone()),
         application: evaluation.deployment.as_ref().map(|d| d.application.clone()),
         deployment_group: evaluation.deployment.as_ref().map(|d| d.deployment_group.clone()),
         target: evaluation.target,

@@ -97,8 +97,10 @@ async fn run_probe<I: FunctionInvoker, H: HttpSender>(
         }
     }
     let mut reasons = last.reasons;
-    if made > 1 {
-        reasons.insert(0, format!("failed all {made} attempts; the last one:"));
+    if made > 1
+        && let Some(first) = reasons.first_mut()
+    {
+        *first = format!("failed all {made} attempts, the last with: {first}");
     }
     outcome(false, last.measured, made, reasons)
 }
@@ -287,7 +289,7 @@ mod tests {
         assert!(!out[0].passed);
         assert_eq!(
             out[0].reasons,
-            vec!["failed all 2 attempts; the last one:", "status 500, expected 2xx"]
+            vec!["failed all 2 attempts, the last with: status 500, expected 2xx"]
         );
     }
 

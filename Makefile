@@ -1,9 +1,9 @@
 # shiftguard: two commands on a fresh machine.
 #   make demo   rehearses a canary deployment locally, with the real hooks
-#   make test   installs what is missing, then runs every check and test
+#   make test   installs what is missing, then runs every check and test (and builds dist/)
 # Python tools live in project venvs, pinned: .venv (tests/aws/requirements.txt: moto),
 # .venv-lint (tools/lint-requirements.txt: cfn-lint, checkov) and .venv-sam
-# (tools/sam-requirements.txt: aws-sam-cli, cargo-lambda, ziglang, and aws-sam-translator and
+# (tools/sam-requirements.txt: aws-sam-cli, cargo-lambda, ziglang, cargo-zigbuild, and aws-sam-translator and
 # parliament for tools/iam_audit.py). checkov and aws-sam-cli pin different boto3 versions, hence
 # two venvs.
 
@@ -20,7 +20,7 @@ CARGO ?= cargo
 SAM_ENV := PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" AWS_DEFAULT_REGION="$${AWS_DEFAULT_REGION:-us-east-1}" \
 	SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR="$(CURDIR)/.aws-sam/cli"
 
-.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target bench bench-judge
+.PHONY: all demo test unit e2e fmt clippy bins venv toolchain clean-venv lint build deploy arm64-target bench bench-judge dist musl-targets
 
 all: test
 
@@ -58,6 +58,19 @@ build: $(SAM_STAMP) arm64-target
 	$(SAM_ENV) sam build
 	$(SAM_VENV)/bin/python tools/check_bootstraps.py
 
+# The shiftguard CLI for EC2 and on-premises instances (shiftguard validate): a static Linux
+# executable (musl, linked by zig through cargo-zigbuild) per architecture in dist/, checked.
+MUSL := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+musl-targets:
+	@for t in $(MUSL); do rustup target list --installed | grep -qx $$t || rustup target add $$t; done
+
+dist: $(SAM_STAMP) musl-targets
+	@for t in $(MUSL); do $(SAM_ENV) $(CARGO) zigbuild --release -p shiftguard-cli --target $$t || exit 1; done
+	@mkdir -p dist
+	cp target/x86_64-unknown-linux-musl/release/shiftguard dist/shiftguard-x86_64-linux
+	cp target/aarch64-unknown-linux-musl/release/shiftguard dist/shiftguard-arm64-linux
+	$(SAM_VENV)/bin/python tools/check_static.py
+
 deploy: build
 	$(SAM_ENV) sam deploy --guided
 
@@ -88,6 +101,7 @@ standin-test: venv
 test: fmt clippy lint venv bins standin-test
 	$(CARGO) test --workspace
 	$(MAKE) build
+	$(MAKE) dist
 
 # Cold start, warm path, peak RSS and AWS calls of each function beside the floor and the seed's
 # Python hooks (release builds for this machine), then the pure core's own time (criterion), then

@@ -28,8 +28,8 @@ code, and prints what CodeDeploy did beside what shiftguard would have done, wit
 of every minute.
 
 Which deployments: `--deployment d-...` (repeatable), or the last N completed deployments of a
-group (`--application A --deployment-group G --last N`; CodeDeploy's own rollbacks are not
-counted). Each is judged on its whole minutes, from the minute it was created in to the minute it
+group created in the last 63 days, CloudWatch's retention of 5-minute data (`--application A
+--deployment-group G --last N`; CodeDeploy's own rollbacks are not counted). Each is judged on its whole minutes, from the minute it was created in to the minute it
 completed in. That is the span post-traffic judges when it runs just before the end.
 
 Settings: `--settings FILE`, one settings document (JSON or YAML, as `shiftguard settings check`
@@ -43,9 +43,10 @@ Limits:
   A deployment that completed less than SETTLE_SECONDS ago waits for its last minute.
   Rollbacks and EC2/on-premises deployments are listed as not judged.
 AWS access: the normal credential chain (AWS_PROFILE, AWS_REGION, ...). It needs
-codedeploy:ListDeployments, BatchGetDeployments, GetDeployment (GetApplicationRevision or
-s3:GetObject for an AppSpec kept apart), cloudwatch:GetMetricData, ssm:GetParameters and, for
-ECS, codedeploy:ListDeploymentTargets, BatchGetDeploymentTargets and
+codedeploy:ListDeployments, BatchGetDeployments, GetDeployment, GetApplicationRevision (an
+AppSpecContent revision), s3:GetObject and s3:GetObjectVersion (an AppSpec in S3, read at its
+version), cloudwatch:GetMetricData, ssm:GetParameters and, for ECS,
+codedeploy:ListDeploymentTargets, BatchGetDeploymentTargets and
 elasticloadbalancing:DescribeTargetGroups.";
 
 const AFTER_LONG_HELP: &str = "\
@@ -155,7 +156,7 @@ fn replay(args: &Args, source: &SettingsSource) -> Result<Vec<Replayed>, (u8, St
                     application: application.clone(),
                     group: group.clone(),
                 };
-                let found = last(&history, &group, usize::from(args.last)).await.map_err(aws)?;
+                let found = last(&history, &group, usize::from(args.last), now).await.map_err(aws)?;
                 Ok(replay_summaries(&readers, &found, source, now).await)
             }
             _ => replay_ids(&readers, &args.deployments, source, now).await.map_err(aws),

@@ -27,7 +27,8 @@ const ABOUT: &str = "Run smoke probes on an EC2 or on-premises instance (an AppS
 const LONG_ABOUT: &str = "\
 Runs smoke probes, in the format of pre-traffic's SMOKE_TESTS, from an EC2 or on-premises
 instance, typically in the AppSpec's ValidateService hook. It exits 0 only when every probe
-passed, within a deadline, and leaves the reasons in the CodeDeploy agent's log.
+passed, within a deadline, and leaves the reasons in the deployment's scripts.log, where the
+CodeDeploy agent keeps a hook script's output.
 
 Probes: --probes FILE, a JSON array of probes (docs/settings.md, \"SMOKE_TESTS\"), or else the
 SMOKE_TESTS environment variable. Same parser, same messages as pre-traffic.
@@ -40,8 +41,9 @@ Every probe runs at once. Each keeps its own attempts, interval_ms and timeout_m
 
 Deadline: all probes end by --deadline SECONDS. Without it, the deadline is the hook's timeout
 (--hook-timeout SECONDS, the `timeout` of this script in the AppSpec; the agent's default is
-3600) less a tenth, and at least 5 s. That way the verdict is written before the agent kills
-the script. A probe still waiting then fails as out of time.
+3600, which also bounds the sum of one event's script timeouts) less a tenth, and at least 5 s.
+That way the verdict is written before the agent kills the script. A probe still waiting then
+fails as out of time.
 
 Under the CodeDeploy agent, the record names the deployment from the environment the agent
 gives the script (DEPLOYMENT_ID, APPLICATION_NAME, DEPLOYMENT_GROUP_NAME, LIFECYCLE_EVENT).";

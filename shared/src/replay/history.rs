@@ -17,7 +17,7 @@ use crate::ports::{
     AwsError, DeploymentHistory, DeploymentReader, DeploymentSummary, MetricReader, SettingsStore, TargetGroupReader,
 };
 use crate::replay::outcome::{CodeDeployOutcome, Replayed, Thresholds, Would, minute_rows};
-use crate::replay::span::judged_minutes;
+use crate::replay::span::{judged_minutes, within_retention};
 use crate::rollback::deployment_group::GroupRef;
 use crate::settings::effective::{EffectiveSettings, SettingsRecord, apply};
 use crate::target::deployment_target::DeploymentTarget;
@@ -54,14 +54,24 @@ fn no_environment(_: &str) -> Option<String> {
     None
 }
 
-/// The last `n` completed deployments of `group`, newest first; CodeDeploy's own rollbacks are
-/// not counted (each is shown as the deployment it rolled back).
+/// How far back `--last` looks: CloudWatch's five-minute datapoints are kept 63 days (the
+/// GetMetricData reference), so nothing older could be judged even on coarser data; within it, a
+/// deployment too old for one-minute data is listed and says why. It also bounds the
+/// `ListDeployments` pages of a busy group. CodeDeploy documents no order for the ids it lists.
+pub const LOOKBACK: std::time::Duration = std::time::Duration::from_secs(63 * 24 * 3600);
+
+/// The last `n` completed deployments of `group` created within [`LOOKBACK`] of `now`, newest
+/// first; CodeDeploy's own rollbacks are not counted (each is shown as the deployment it rolled
+/// back).
 pub async fn last<H: DeploymentHistory>(
     history: &H,
     group: &GroupRef,
     n: usize,
+    now: SystemTime,
 ) -> Result<Vec<DeploymentSummary>, AwsError> {
-    let mut found = history.deployments(group, &DeploymentStatus::FINAL, None).await?;
+    let mut found = history
+        .deployments(group, &DeploymentStatus::FINAL, now.checked_sub(LOOKBACK))
+        .await?;
     found.retain(|d| !d.is_rollback());
     found.sort_by(|a, b| {
         b.created_at
@@ -86,15 +96,39 @@ where
     G: TargetGroupReader,
     S: SettingsStore,
 {
-    let found = readers.history.summaries(ids).await?;
+    // One malformed id fails the whole batch (InvalidDeploymentIdException, botocore's
+    // codedeploy model): then each id alone, so that only the bad one is a problem row.
+    let (found, unreadable) = match readers.history.summaries(ids).await {
+        Ok(found) => (found, BTreeMap::new()),
+        Err(batch) if ids.len() > 1 => {
+            let (mut found, mut unreadable) = (Vec::new(), BTreeMap::new());
+            for id in ids {
+                match readers.history.summaries(std::slice::from_ref(id)).await {
+                    Ok(one) => found.extend(one),
+                    Err(e) => {
+                        unreadable.insert(id.clone(), e);
+                    }
+                }
+            }
+            if found.is_empty() && unreadable.len() == ids.len() {
+                return Err(batch);
+            }
+            (found, unreadable)
+        }
+        Err(e) => return Err(e),
+    };
     let mut out = Vec::with_capacity(ids.len());
     let mut settings = BTreeMap::new();
     for id in ids {
         match found.iter().find(|s| &s.deployment_id == id) {
             Some(summary) => out.push(replay_one(readers, summary, source, &mut settings, now).await),
-            None => out.push(unknown(id).decided(Would::Problem {
-                reason: format!("deployment {id} does not exist in this account and region"),
-            })),
+            None => {
+                let reason = match unreadable.get(id) {
+                    Some(e) => format!("could not read deployment {id}: {e}"),
+                    None => format!("deployment {id} does not exist in this account and region"),
+                };
+                out.push(unknown(id).decided(Would::Problem { reason }));
+            }
         }
     }
     Ok(out)
@@ -264,12 +298,12 @@ where
     };
     let checks = match post_traffic(
         readers.metrics,
-        &judge,
         &settings,
         &target,
         groups.as_ref(),
-        &info,
+        info.created_at,
         minutes,
+        now,
     )
     .await
     {
@@ -329,12 +363,12 @@ async fn watch<M: MetricReader>(
 /// refuse (an ECS deployment without `METRIC_CHECKS`) fails, as the hook would have failed.
 async fn post_traffic<M: MetricReader>(
     reader: &M,
-    judge: &Judge,
     settings: &EffectiveSettings,
     target: &DeploymentTarget,
     groups: Option<&TargetGroups>,
-    info: &crate::ports::DeploymentInfo,
+    created_at: Option<SystemTime>,
     minutes: Minutes,
+    now: SystemTime,
 ) -> Result<Vec<CheckOutcome>, String> {
     let checks = if !uses_target_groups(&settings.metric_checks) {
         settings.metric_checks.clone()
@@ -358,8 +392,10 @@ async fn post_traffic<M: MetricReader>(
     } else {
         let start = match settings.gate.window {
             Some(window) => minutes.end.checked_sub(window).unwrap_or(minutes.start),
-            None => info.created_at.unwrap_or(minutes.start),
+            None => created_at.unwrap_or(minutes.start),
         };
+        // WINDOW_MINUTES may reach before the deployment, and so out of one-minute data.
+        within_retention(start, now).map_err(|e| format!("post-traffic's window (WINDOW_MINUTES): {e}"))?;
         Span::Window(MetricWindow::new(start, minutes.end))
     };
     let plan = match MetricPlan::new(target, &settings.gate, &checks, span) {
@@ -376,7 +412,12 @@ async fn post_traffic<M: MetricReader>(
         .metric_data(&plan.queries, plan.window)
         .await
         .map_err(|e| format!("could not read post-traffic's metrics: {e}"))?;
-    Ok(plan.judge(&data.values, &data.timestamps, &settings.gate, judge))
+    Ok(plan.judge(
+        &data.values,
+        &data.timestamps,
+        &settings.gate,
+        &Judge::new(settings.judge),
+    ))
 }
 
 #[cfg(test)]
@@ -659,6 +700,67 @@ mod tests {
         );
     }
 
+    /// CodeDeploy refusing a batch with a malformed id in it, as BatchGetDeployments does
+    /// (`InvalidDeploymentIdException`, botocore's codedeploy model).
+    struct RefusesMalformed(CodeDeployGroups);
+
+    impl DeploymentHistory for RefusesMalformed {
+        async fn list(
+            &self,
+            g: &GroupRef,
+            s: &[DeploymentStatus],
+            c: Option<SystemTime>,
+        ) -> Result<Vec<String>, AwsError> {
+            self.0.list(g, s, c).await
+        }
+        async fn in_progress(&self) -> Result<Vec<String>, AwsError> {
+            self.0.in_progress().await
+        }
+        async fn summaries(&self, ids: &[String]) -> Result<Vec<DeploymentSummary>, AwsError> {
+            if ids.iter().any(|id| id.contains(' ')) {
+                return Err(AwsError {
+                    operation: "BatchGetDeployments".into(),
+                    message: "InvalidDeploymentIdException".into(),
+                    retryable: false,
+                });
+            }
+            self.0.summaries(ids).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_malformed_id_is_its_own_problem_and_the_others_are_judged() {
+        let world = World::new(vec![completed("d-good", DeploymentStatus::Succeeded)]);
+        let history = RefusesMalformed(CodeDeployGroups::in_group(
+            &GroupRef {
+                application: "orders".into(),
+                group: "orders-live".into(),
+            },
+            vec![completed("d-good", DeploymentStatus::Succeeded)],
+        ));
+        let readers = Readers {
+            history: &history,
+            deployments: &world.deployments,
+            metrics: &world.metrics,
+            target_groups: &NoTargetGroups,
+            store: &world.store,
+        };
+        let ids = ["d-good".to_string(), "not an id".to_string()];
+        let out = replay_ids(&readers, &ids, &SettingsSource::Documents, t(NOW))
+            .await
+            .unwrap();
+        assert_eq!(out[0].shiftguard, Would::Pass);
+        assert_eq!(
+            out[1].shiftguard,
+            Would::Problem {
+                reason: "could not read deployment not an id: BatchGetDeployments failed: InvalidDeploymentIdException"
+                    .into()
+            }
+        );
+        let only_bad = replay_ids(&readers, &ids[1..], &SettingsSource::Documents, t(NOW)).await;
+        assert!(only_bad.is_err(), "nothing readable: the call's own error");
+    }
+
     #[tokio::test]
     async fn the_last_n_are_the_newest_releases() {
         let group = GroupRef {
@@ -678,7 +780,10 @@ mod tests {
             ],
         );
         let ids = |found: Vec<DeploymentSummary>| found.into_iter().map(|d| d.deployment_id).collect::<Vec<_>>();
-        assert_eq!(ids(last(&history, &group, 2).await.unwrap()), ["d-3", "d-2"]);
-        assert_eq!(ids(last(&history, &group, 10).await.unwrap()), ["d-3", "d-2", "d-1"]);
+        assert_eq!(ids(last(&history, &group, 2, t(NOW)).await.unwrap()), ["d-3", "d-2"]);
+        assert_eq!(
+            ids(last(&history, &group, 10, t(NOW)).await.unwrap()),
+            ["d-3", "d-2", "d-1"]
+        );
     }
 }

@@ -27,9 +27,9 @@ pub enum NotJudgeable {
     #[error("CodeDeploy gives it no {0}")]
     NoTime(&'static str),
     #[error(
-        "it started {days} days ago: CloudWatch keeps one-minute datapoints for 15 days, and the judge is not run on coarser ones"
+        "its metrics start {} days {} hours ago: CloudWatch keeps one-minute datapoints for 15 days, and the judge is not run on coarser ones", .hours / 24, .hours % 24
     )]
-    TooOld { days: u64 },
+    TooOld { hours: u64 },
     #[error("it completed in the minute it started in: there is no whole minute to judge")]
     NoWholeMinute,
     #[error(
@@ -53,12 +53,7 @@ pub fn judged_minutes(
     let created = created_at.ok_or(NotJudgeable::NoTime("createTime"))?;
     let completed = completed_at.ok_or(NotJudgeable::NoTime("completeTime"))?;
     let start = minute_start(created);
-    let age = now.duration_since(start).unwrap_or_default();
-    if age + RETENTION_MARGIN >= ONE_MINUTE_RETENTION {
-        return Err(NotJudgeable::TooOld {
-            days: age.as_secs() / 86_400,
-        });
-    }
+    within_retention(start, now)?;
     let end = minute_start(completed);
     if end <= start {
         return Err(NotJudgeable::NoWholeMinute);
@@ -71,6 +66,17 @@ pub fn judged_minutes(
         });
     }
     Ok(Minutes { start, end })
+}
+
+/// Whether a read of one-minute datapoints from `start` still finds them at `now`.
+pub fn within_retention(start: SystemTime, now: SystemTime) -> Result<(), NotJudgeable> {
+    let age = now.duration_since(start).unwrap_or_default();
+    if age + RETENTION_MARGIN >= ONE_MINUTE_RETENTION {
+        return Err(NotJudgeable::TooOld {
+            hours: age.as_secs() / 3600,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -114,8 +120,16 @@ mod tests {
     #[test]
     fn one_minute_data_older_than_fifteen_days_is_not_judged() {
         let e = minutes(0, 600, 15 * DAY).unwrap_err();
-        assert_eq!(e, NotJudgeable::TooOld { days: 15 });
-        assert!(e.to_string().contains("15 days"), "{e}");
+        assert_eq!(e, NotJudgeable::TooOld { hours: 360 });
+        assert!(
+            e.to_string().starts_with("its metrics start 15 days 0 hours ago"),
+            "{e}"
+        );
+        let e = minutes(0, 600, 15 * DAY - 1800).unwrap_err();
+        assert!(
+            e.to_string().starts_with("its metrics start 14 days 23 hours ago"),
+            "{e}"
+        );
         // An hour inside the edge is still too close to it; two hours inside is judged.
         assert!(minutes(0, 600, 15 * DAY - 3600).is_err());
         assert!(minutes(0, 600, 15 * DAY - 7200).is_ok());
